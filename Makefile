@@ -1,0 +1,28 @@
+# The two commands a new user needs (each does the whole set-up first):
+#   make run    set up, build, and run the demo
+#   make test   set up, build, and run the tests
+# Everything is built in release: the tests run the transformer.
+SWIFT ?= swift
+CONFIG ?= release
+BIN := .build/$(CONFIG)/sluice
+
+.PHONY: setup build run test bench clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c $(CONFIG) --product sluice
+
+run: build
+	$(BIN) up
+
+test: build
+	$(SWIFT) test -c $(CONFIG)
+
+bench: build
+	$(BIN) bench kafka
+	$(BIN) bench embed
+
+clean:
+	rm -rf .build

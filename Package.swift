@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+import Foundation
+
+// librdkafka >= 2.2 comes from .deps/lib (scripts/setup.sh puts it there: the
+// system library when it is new enough, else the build inside the pinned
+// confluent-kafka wheel). -L makes the linker pick it over Debian's 2.0.2 and
+// the rpath makes `swift test` and the built `sluice` find it at run time.
+let depsLib = Context.packageDirectory + "/.deps/lib"
+let linkDeps: [LinkerSetting] = [
+    .unsafeFlags(["-L", depsLib, "-Xlinker", "-rpath", "-Xlinker", depsLib])
+]
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["SluiceCLI"]),
+        .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
+        .library(name: "SluiceML", targets: ["SluiceML"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
+        .systemLibrary(name: "CJSONC", path: "Sources/CJSONC"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(
+            name: "SluiceKafka",
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict, linkerSettings: linkDeps),
+        .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
+        .target(name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"], swiftSettings: strict),
+        .target(
+            name: "SluiceWorkflow",
+            dependencies: ["SluiceKafka", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "SluiceCLI",
+            dependencies: [
+                "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
+        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface (Debian's libopenblas-dev), plus its thread control.
+#include <cblas.h>
