@@ -1,0 +1,76 @@
+import Foundation
+import SluiceWorkflow
+import XCTest
+
+final class WorkflowFileTests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func testShippedExampleLoadsAndChecks() throws {
+        let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let workflow = try Workflow.load(path: path)
+        XCTAssertEqual(workflow.name, "sentiment-monitoring")
+        XCTAssertEqual(workflow.stages.map(\.name), ["features", "topics", "sentiment"])
+        XCTAssertEqual(workflow.stages.map(\.task), [.embed, .classify, .sentiment])
+        XCTAssertEqual(workflow.topic(named: "posts")?.partitions, 4)
+        XCTAssertEqual(workflow.topic(named: "posts")?.config["retention.ms"], "86400000")
+        XCTAssertEqual(workflow.stages[1].labels.count, 6)
+        XCTAssertEqual(workflow.group(of: workflow.stages[0]), "sentiment-monitoring.features")
+    }
+
+    func testTopicsOnlyFileReadsTopics() throws {
+        let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let topics = try Workflow.loadTopics(path: path)
+        XCTAssertEqual(topics.map(\.name), ["posts", "features", "labelled", "scored", "dead-letters"])
+    }
+
+    /// Each malformed file must fail with the line and the key named.
+    func testErrorsNameKeyAndLine() {
+        let base = """
+            workflow: w
+            topics:
+              a: { partitions: 2 }
+              b: { partitions: 2 }
+              dlq: { partitions: 1 }
+            input: a
+            output: b
+            dead_letter: dlq
+            stages:
+              - name: s
+                task: passthrough
+                input: a
+                output: b
+            """
+        XCTAssertNoThrow(try Workflow.parse(base))
+        let cases: [(String, String, Int, String)] = [
+            ("a: { partitions: 2 }", "a: { partitons: 2 }", 3, "topics.a.partitons: unknown key"),
+            ("a: { partitions: 2 }", "a: { partitions: two }", 3, "topics.a.partitions: expected a whole number"),
+            ("a: { partitions: 2 }", "a: { partitions: 0 }", 3, "must be at least 1"),
+            ("task: passthrough", "task: translate", 11, "stages[0].task: unknown task 'translate'"),
+            ("    output: b", "    output: a", 10, "reads its own output topic"),
+            ("    task: passthrough", "    task: sentiment", 10, "needs an embedding"),
+            ("dead_letter: dlq", "dead_letter: nowhere", 1, "dead_letter topic 'nowhere' is not declared"),
+            ("    input: a", "    input: dlq", 10, "neither the workflow input nor an earlier stage"),
+        ]
+        for (from, to, line, message) in cases {
+            let text = base.replacingOccurrences(of: from, with: to)
+            XCTAssertNotEqual(text, base, "case \(to) did not change the file")
+            do {
+                _ = try Workflow.parse(text, file: "w.yaml")
+                XCTFail("expected an error for \(to)")
+            } catch {
+                XCTAssertEqual(error.line, line, "\(error)")
+                XCTAssertTrue(error.description.contains(message), "\(error) lacks '\(message)'")
+                XCTAssertTrue(error.description.hasPrefix("w.yaml:"), "\(error)")
+            }
+        }
+    }
+
+    func testYAMLSyntaxErrorNamesLine() {
+        XCTAssertThrowsError(try Workflow.parse("workflow: w\ntopics: [a\ninput: a\n", file: "bad.yaml")) { error in
+            let error = error as! WorkflowError
+            XCTAssertGreaterThan(error.line, 1)
+            XCTAssertTrue(error.description.contains("not valid YAML"), "\(error)")
+        }
+    }
+}
