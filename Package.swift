@@ -36,6 +36,7 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict, linkerSettings: linkDeps),
         .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
+        .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
         .target(name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"], swiftSettings: strict),
         .target(
             name: "SluiceWorkflow",
@@ -44,12 +45,13 @@ let package = Package(
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON",
+                "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
+        .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
         .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
         .testTarget(
             name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
