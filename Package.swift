@@ -42,10 +42,14 @@ let package = Package(
             name: "SluiceWorkflow",
             dependencies: ["SluiceKafka", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
+        .target(
+            name: "SluicePipeline",
+            dependencies: ["SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow"],
+            swiftSettings: strict),
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents",
+                "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -53,6 +57,10 @@ let package = Package(
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
         .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
+        .testTarget(
+            name: "SluicePipelineTests",
+            dependencies: ["SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON"],
+            swiftSettings: strict),
         .testTarget(
             name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
     ]

@@ -1,0 +1,29 @@
+import SluiceEvents
+
+/// A step of a workflow. Stages keep no per-event state across batches, so any
+/// worker of a stage can take any partition of its input.
+public protocol Stage: Sendable {
+    /// What the step needs to be present on each event before it runs.
+    var requirement: StageRequirement { get }
+    /// Runs the step once for a micro-batch: one result per event, in order,
+    /// the enriched event or the error that sends it to the dead-letter topic.
+    func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>]
+}
+
+public enum StageRequirement: Sendable {
+    case text
+    case embedding(dimension: Int)
+}
+
+/// An event the step could not handle; it goes to the dead-letter topic with this reason.
+public struct StageError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let reason: String
+    public let detail: String
+
+    public init(reason: String, detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+
+    public var description: String { "\(reason): \(detail)" }
+}
