@@ -1,2 +1,0 @@
-import XCTest
-final class MLPlaceholderTests: XCTestCase { func testNothingYet() { XCTAssertEqual(1 + 1, 2) } }
