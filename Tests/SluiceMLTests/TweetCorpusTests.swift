@@ -11,7 +11,7 @@ final class TweetCorpusTests: XCTestCase {
         bytes += [0xD1, 0x41]  // 0xD1 starts a 2-byte sequence, 'A' is no continuation
         bytes += Array("\nneutral,x,plain\n".utf8)
         let path = dir.appendingPathComponent("t.csv").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let (rows, replaced) = try TweetCorpus.load(path: path)
         XCTAssertEqual(rows.count, 3)
         XCTAssertEqual(rows[0], LabelledText(text: "hello, \"world\"\nnext line", label: "positive", confidence: 0.9))

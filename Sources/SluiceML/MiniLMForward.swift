@@ -1,0 +1,115 @@
+import CBLAS
+import Foundation
+
+/// Scratch buffers for one forward pass, allocated once and grown only when a
+/// chunk needs more tokens than any before. One per concurrent caller.
+final class Workspace: @unchecked Sendable {  // used by one thread at a time (pooled)
+    let C: Int, F: Int
+    private(set) var capacity = 0  // tokens
+    private(set) var scoreCapacity = 0
+    var x = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] residual stream
+    var qkv = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, 3C]
+    var ctx = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] attention output
+    var tmp = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] projection output
+    var ffn = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, F]
+    var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [Lmax, Lmax]
+
+    init(config: BertConfig) {
+        C = config.hidden
+        F = config.intermediate
+    }
+
+    func reserve(tokens T: Int, longest L: Int) {
+        if T > capacity {
+            for p in [x, qkv, ctx, tmp, ffn] { p.deallocate() }
+            x = .allocate(capacity: T * C)
+            qkv = .allocate(capacity: T * 3 * C)
+            ctx = .allocate(capacity: T * C)
+            tmp = .allocate(capacity: T * C)
+            ffn = .allocate(capacity: T * F)
+            capacity = T
+        }
+        if L * L > scoreCapacity {
+            scores.deallocate()
+            scores = .allocate(capacity: L * L)
+            scoreCapacity = L * L
+        }
+    }
+
+    deinit { for p in [x, qkv, ctx, tmp, ffn, scores] { p.deallocate() } }
+}
+
+extension MiniLMEncoder {
+    /// The whole model on one packed chunk. texts: token ids of each text; row
+    /// `rowsOut[i]` of `out` ([N, C]) receives text i's embedding.
+    func forward(_ texts: [[Int32]], workspace ws: Workspace, out: UnsafeMutablePointer<Float>, rowsOut: [Int]) {
+        let cfg = config, C = cfg.hidden, F = cfg.intermediate
+        var offsets = [Int](repeating: 0, count: texts.count + 1)
+        for (i, t) in texts.enumerated() { offsets[i + 1] = offsets[i] + t.count }
+        let T = offsets[texts.count]
+        ws.reserve(tokens: T, longest: texts.map(\.count).max() ?? 1)
+
+        embeddings(texts, offsets: offsets, x: ws.x)
+        for layer in weights.layers {
+            // qkv[T, 3C] = x[T, C] · Wqkv[3C, C]ᵀ + bqkv
+            matmul(ws.x, layer.qkvW, bias: layer.qkvB, ws.qkv, rows: T, n: 3 * C, k: C)
+            // ctx[T, C] = per text, per head softmax(q kᵀ / √D) v
+            for i in 0..<texts.count {
+                let s = offsets[i], L = offsets[i + 1] - s
+                MiniLMKernels.attention(qkv: ws.qkv + s * 3 * C, out: ws.ctx + s * C, scores: ws.scores,
+                                        length: L, hidden: C, heads: cfg.heads)
+            }
+            // x = LayerNorm(x + ctx · Woᵀ + bo)
+            matmul(ws.ctx, layer.outW, bias: nil, ws.tmp, rows: T, n: C, k: C)
+            MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.outB, gamma: layer.ln1G,
+                                            beta: layer.ln1B, rows: T, cols: C, eps: cfg.layerNormEps)
+            // ffn[T, F] = gelu(x · W1ᵀ + b1)
+            matmul(ws.x, layer.ffn1W, bias: nil, ws.ffn, rows: T, n: F, k: C)
+            MiniLMKernels.biasGelu(ws.ffn, bias: layer.ffn1B, rows: T, cols: F)
+            // x = LayerNorm(x + ffn · W2ᵀ + b2)
+            matmul(ws.ffn, layer.ffn2W, bias: nil, ws.tmp, rows: T, n: C, k: F)
+            MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.ffn2B, gamma: layer.ln2G,
+                                            beta: layer.ln2B, rows: T, cols: C, eps: cfg.layerNormEps)
+        }
+        for i in 0..<texts.count {
+            meanPoolNormalize(ws.x + offsets[i] * C, rows: offsets[i + 1] - offsets[i], cols: C,
+                              out: out + rowsOut[i] * C)
+        }
+    }
+
+    /// x[t, :] = LayerNorm(wte[id_t] + wpe[pos_t] + wtt[0]); x: [T, C], pos restarts per text.
+    func embeddings(_ texts: [[Int32]], offsets: [Int], x: UnsafeMutablePointer<Float>) {
+        let C = config.hidden, w = weights
+        for (i, ids) in texts.enumerated() {
+            for (pos, id) in ids.enumerated() {
+                let row = x + (offsets[i] + pos) * C
+                let we = w.wordEmbeddings + Int(id) * C, pe = w.positionEmbeddings + pos * C
+                for c in 0..<C { row[c] = we[c] + pe[c] + w.tokenTypeEmbeddings[c] }
+            }
+        }
+        MiniLMKernels.layerNorm(x, gamma: w.embLnG, beta: w.embLnB, rows: offsets.last!, cols: C,
+                                eps: config.layerNormEps)
+    }
+
+    /// c[rows, n] = a[rows, k] · w[n, k]ᵀ (+ bias[n]); w as stored by PyTorch ([out, in]).
+    func matmul(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int) {
+        var beta: Float = 0
+        if let bias {
+            for r in 0..<rows { (c + r * n).update(from: bias, count: n) }
+            beta = 1
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k),
+                    1, a, Int32(k), w, Int32(k), beta, c, Int32(n))
+    }
+
+    /// out[C] = normalize(mean over rows of x[rows, C]).
+    func meanPoolNormalize(_ x: UnsafePointer<Float>, rows: Int, cols C: Int, out: UnsafeMutablePointer<Float>) {
+        for c in 0..<C { out[c] = 0 }
+        for r in 0..<rows { for c in 0..<C { out[c] += x[r * C + c] } }
+        var norm: Float = 0
+        for c in 0..<C { out[c] /= Float(rows); norm += out[c] * out[c] }
+        let inv = 1 / max(norm.squareRoot(), 1e-12)
+        for c in 0..<C { out[c] *= inv }
+    }
+}

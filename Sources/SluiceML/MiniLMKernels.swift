@@ -1,0 +1,219 @@
+import Foundation
+
+/// The encoder's element-wise and row-wise kernels. Each optimised kernel has
+/// a plain reference beside it (`...Reference`), checked against it in tests.
+/// All pointers are row-major; widths must be multiples of 16 for the fast ones.
+public enum MiniLMKernels {
+    typealias V = SIMD16<Float>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+    @inline(__always) static func load(_ p: UnsafeMutablePointer<Float>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+
+    // MARK: LayerNorm
+
+    /// Reference. out[r, :] = (x[r, :] - mean) / sqrt(var + eps) * gamma + beta; x, out: [rows, cols].
+    public static func layerNormReference(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, gamma: UnsafePointer<Float>,
+        beta: UnsafePointer<Float>, rows: Int, cols: Int, eps: Float
+    ) {
+        for r in 0..<rows {
+            let xr = x + r * cols
+            var mean: Double = 0
+            for i in 0..<cols { mean += Double(xr[i]) }
+            mean /= Double(cols)
+            var variance: Double = 0
+            for i in 0..<cols { variance += (Double(xr[i]) - mean) * (Double(xr[i]) - mean) }
+            variance /= Double(cols)
+            let rstd = 1 / (variance + Double(eps)).squareRoot()
+            for i in 0..<cols { out[r * cols + i] = Float((Double(xr[i]) - mean) * rstd) * gamma[i] + beta[i] }
+        }
+    }
+
+    /// Fused residual + bias + LayerNorm, in place on the residual stream:
+    /// x[r, :] = LayerNorm(x[r, :] + y[r, :] + bias). x, y: [rows, cols]; bias, gamma, beta: [cols].
+    public static func residualLayerNorm(
+        _ x: UnsafeMutablePointer<Float>, adding y: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, rows: Int, cols: Int, eps: Float
+    ) {
+        let invCols = 1 / Float(cols)
+        for r in 0..<rows {
+            let xr = x + r * cols, yr = y + r * cols
+            var s = V()
+            var i = 0
+            while i < cols {
+                let v = load(xr + i) + load(yr + i) + load(bias + i)
+                store(v, xr + i); s += v; i += 16
+            }
+            let mean = s.sum() * invCols
+            var q = V()
+            i = 0
+            while i < cols { let d = load(xr + i) - mean; q += d * d; i += 16 }
+            let rstd = 1 / (q.sum() * invCols + eps).squareRoot()
+            i = 0
+            while i < cols {
+                store((load(xr + i) - mean) * rstd * load(gamma + i) + load(beta + i), xr + i); i += 16
+            }
+        }
+    }
+
+    /// LayerNorm in place: x[r, :] = LayerNorm(x[r, :]). x: [rows, cols].
+    public static func layerNorm(
+        _ x: UnsafeMutablePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        rows: Int, cols: Int, eps: Float
+    ) {
+        let invCols = 1 / Float(cols)
+        for r in 0..<rows {
+            let xr = x + r * cols
+            var s = V()
+            var i = 0
+            while i < cols { s += load(xr + i); i += 16 }
+            let mean = s.sum() * invCols
+            var q = V()
+            i = 0
+            while i < cols { let d = load(xr + i) - mean; q += d * d; i += 16 }
+            let rstd = 1 / (q.sum() * invCols + eps).squareRoot()
+            i = 0
+            while i < cols {
+                store((load(xr + i) - mean) * rstd * load(gamma + i) + load(beta + i), xr + i); i += 16
+            }
+        }
+    }
+
+    // MARK: GELU (erf form, as BERT)
+
+    /// Reference: x = x * 0.5 * (1 + erf(x / sqrt 2)), n elements in place.
+    public static func geluReference(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n { x[i] = Float(Double(x[i]) * 0.5 * (1 + erf(Double(x[i]) / 2.0.squareRoot()))) }
+    }
+
+    /// erf by a rational approximation (Eigen's `generic_fast_erf_float`), error ~1e-7;
+    /// only multiplies, adds and one divide, so it vectorises.
+    @inline(__always) static func erf16(_ a: V) -> V {
+        let x = a.clamped(lowerBound: V(repeating: -4), upperBound: V(repeating: 4))
+        let x2 = x * x
+        var p = V(repeating: -2.72614225801306e-10)
+        p = p * x2 + 2.77068142495902e-08
+        p = p * x2 - 2.10102402082508e-06
+        p = p * x2 - 5.69250639462346e-05
+        p = p * x2 - 7.34990630326855e-04
+        p = p * x2 - 2.95459980854025e-03
+        p = p * x2 - 1.60960333262415e-02
+        p = p * x
+        var q = V(repeating: -1.45660718464996e-05)
+        q = q * x2 - 2.13374055278905e-04
+        q = q * x2 - 1.68282697438203e-03
+        q = q * x2 - 7.37332916720468e-03
+        q = q * x2 - 1.42647390514189e-02
+        return p / q
+    }
+
+    /// Fused bias + GELU in place: x[r, c] = gelu(x[r, c] + bias[c]). x: [rows, cols]; bias: [cols].
+    public static func biasGelu(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+        let invSqrt2: Float = 0.70710678118654752
+        for r in 0..<rows {
+            let xr = x + r * cols
+            var i = 0
+            while i < cols {
+                let v = load(xr + i) + load(bias + i)
+                store(v * 0.5 * (1 + erf16(v * invSqrt2)), xr + i)
+                i += 16
+            }
+        }
+    }
+
+    /// GELU in place without bias, n a multiple of 16 (for the kernel test).
+    public static func gelu(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        var zero = [Float](repeating: 0, count: 16)
+        zero.withUnsafeMutableBufferPointer { z in
+            biasGelu(x, bias: UnsafePointer(z.baseAddress!), rows: n / 16, cols: 16)
+        }
+    }
+
+    // MARK: Softmax
+
+    /// Reference softmax of one row in place.
+    public static func softmaxReference(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        var m = -Double.infinity
+        for i in 0..<n { m = max(m, Double(x[i])) }
+        var s: Double = 0
+        for i in 0..<n { s += exp(Double(x[i]) - m) }
+        for i in 0..<n { x[i] = Float(exp(Double(x[i]) - m) / s) }
+    }
+
+    /// Softmax of one row in place (max-subtracted, single exp per element).
+    @inline(__always)
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        var m = -Float.infinity
+        for i in 0..<n where x[i] > m { m = x[i] }
+        var s: Float = 0
+        for i in 0..<n { let e = expf(x[i] - m); x[i] = e; s += e }
+        let inv = 1 / s
+        for i in 0..<n { x[i] *= inv }
+    }
+
+    // MARK: Attention
+
+    /// Self-attention of one text over its own rows (no padding, so no mask).
+    /// qkv: [L, 3C] rows = [q | k | v], heads of `headDim` side by side; out: [L, C];
+    /// scores: scratch [L, L]. Head h uses columns h*headDim ..< (h+1)*headDim.
+    public static func attention(
+        qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+        length L: Int, hidden C: Int, heads: Int, headRange: Range<Int>? = nil
+    ) {
+        let D = C / heads, stride3 = 3 * C
+        let scale = 1 / Float(D).squareRoot()
+        for h in headRange ?? 0..<heads {
+            let qh = qkv + h * D, kh = qkv + C + h * D, vh = qkv + 2 * C + h * D
+            for i in 0..<L {
+                let q = qh + i * stride3
+                let row = scores + i * L
+                for j in 0..<L {
+                    let k = kh + j * stride3
+                    var acc = V()
+                    var d = 0
+                    while d < D { acc += load(q + d) * load(k + d); d += 16 }
+                    row[j] = acc.sum() * scale
+                }
+                softmax(row, count: L)
+                let o = out + i * C + h * D
+                var d = 0
+                while d < D {
+                    var acc = V()
+                    for j in 0..<L { acc += row[j] * load(vh + j * stride3 + d) }
+                    store(acc, o + d)
+                    d += 16
+                }
+            }
+        }
+    }
+
+    /// Reference attention for one text and all heads (same layout, plain loops, Double sums).
+    public static func attentionReference(
+        qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, length L: Int, hidden C: Int, heads: Int
+    ) {
+        let D = C / heads
+        var p = [Float](repeating: 0, count: L)
+        for h in 0..<heads {
+            for i in 0..<L {
+                for j in 0..<L {
+                    var s: Double = 0
+                    for d in 0..<D { s += Double(qkv[i * 3 * C + h * D + d]) * Double(qkv[j * 3 * C + C + h * D + d]) }
+                    p[j] = Float(s / Double(D).squareRoot())
+                }
+                p.withUnsafeMutableBufferPointer { softmaxReference($0.baseAddress!, count: L) }
+                for d in 0..<D {
+                    var s: Double = 0
+                    for j in 0..<L { s += Double(p[j]) * Double(qkv[j * 3 * C + 2 * C + h * D + d]) }
+                    out[i * C + h * D + d] = Float(s)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Pointers to the encoder's tensors. Most point into the read-only mapping of
+/// `model.safetensors`; the fused QKV weights are copied once into one buffer.
+final class MiniLMWeights: @unchecked Sendable {  // read-only after init
+    struct Layer {
+        let qkvW: UnsafePointer<Float>  // [3C, C] rows: query, key, value (copied, fused)
+        let qkvB: UnsafePointer<Float>  // [3C]
+        let outW: UnsafePointer<Float>  // [C, C]
+        let outB: UnsafePointer<Float>  // [C]
+        let ln1G: UnsafePointer<Float>, ln1B: UnsafePointer<Float>  // [C]
+        let ffn1W: UnsafePointer<Float>  // [F, C]
+        let ffn1B: UnsafePointer<Float>  // [F]
+        let ffn2W: UnsafePointer<Float>  // [C, F]
+        let ffn2B: UnsafePointer<Float>  // [C]
+        let ln2G: UnsafePointer<Float>, ln2B: UnsafePointer<Float>  // [C]
+    }
+
+    let file: SafeTensors
+    let wordEmbeddings: UnsafePointer<Float>  // [V, C]
+    let positionEmbeddings: UnsafePointer<Float>  // [P, C]
+    let tokenTypeEmbeddings: UnsafePointer<Float>  // [2, C]
+    let embLnG: UnsafePointer<Float>, embLnB: UnsafePointer<Float>  // [C]
+    let layers: [Layer]
+    private let fused: UnsafeMutablePointer<Float>
+
+    init(file: SafeTensors, config c: BertConfig) throws {
+        self.file = file
+        let C = c.hidden, F = c.intermediate
+        wordEmbeddings = try file.f32("embeddings.word_embeddings.weight", [c.vocabSize, C])
+        positionEmbeddings = try file.f32("embeddings.position_embeddings.weight", [c.maxPositions, C])
+        tokenTypeEmbeddings = try file.f32("embeddings.token_type_embeddings.weight", [2, C])
+        embLnG = try file.f32("embeddings.LayerNorm.weight", [C])
+        embLnB = try file.f32("embeddings.LayerNorm.bias", [C])
+        let perLayer = 3 * C * C + 3 * C
+        let fused = UnsafeMutablePointer<Float>.allocate(capacity: perLayer * c.layers)
+        self.fused = fused
+        var layers: [Layer] = []
+        do {
+            for l in 0..<c.layers {
+                let p = "encoder.layer.\(l)."
+                let w = fused + l * perLayer, b = w + 3 * C * C
+                for (k, name) in ["query", "key", "value"].enumerated() {
+                    (w + k * C * C).update(from: try file.f32(p + "attention.self.\(name).weight", [C, C]), count: C * C)
+                    (b + k * C).update(from: try file.f32(p + "attention.self.\(name).bias", [C]), count: C)
+                }
+                layers.append(Layer(
+                    qkvW: UnsafePointer(w), qkvB: UnsafePointer(b),
+                    outW: try file.f32(p + "attention.output.dense.weight", [C, C]),
+                    outB: try file.f32(p + "attention.output.dense.bias", [C]),
+                    ln1G: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
+                    ln1B: try file.f32(p + "attention.output.LayerNorm.bias", [C]),
+                    ffn1W: try file.f32(p + "intermediate.dense.weight", [F, C]),
+                    ffn1B: try file.f32(p + "intermediate.dense.bias", [F]),
+                    ffn2W: try file.f32(p + "output.dense.weight", [C, F]),
+                    ffn2B: try file.f32(p + "output.dense.bias", [C]),
+                    ln2G: try file.f32(p + "output.LayerNorm.weight", [C]),
+                    ln2B: try file.f32(p + "output.LayerNorm.bias", [C])))
+            }
+        } catch {
+            fused.deallocate()
+            throw error
+        }
+        self.layers = layers
+    }
+
+    deinit { fused.deallocate() }
+}

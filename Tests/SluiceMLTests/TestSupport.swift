@@ -1,0 +1,52 @@
+import Foundation
+import SluiceJSON
+import SluiceML
+
+/// One encoder shared by every test (loading maps 90 MB; do it once).
+enum Shared {
+    static let encoder: MiniLMEncoder? = try? MiniLMEncoder(modelDirectory: modelDirectory)
+
+    /// The package root, from this file's path (Tests/SluiceMLTests/TestSupport.swift).
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var modelDirectory: String? {
+        let dir = packageRoot.appendingPathComponent(".deps/model").path
+        return FileManager.default.fileExists(atPath: dir) ? dir : nil
+    }
+
+    /// `../shared/reference/minilm-golden.jsonl` beside the package root (CI's
+    /// layout), else the first `shared/reference/...` found further up.
+    static var goldenPath: String? {
+        if let env = ProcessInfo.processInfo.environment["SLUICE_GOLDEN"] { return env }
+        var dir = packageRoot.deletingLastPathComponent()
+        while true {
+            let p = dir.appendingPathComponent("shared/reference/minilm-golden.jsonl").path
+            if FileManager.default.fileExists(atPath: p) { return p }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return nil }
+            dir = parent
+        }
+    }
+
+    struct GoldenRow { let text: String; let ids: [Int32]; let embedding: [Float] }
+
+    static func golden() throws -> [GoldenRow] {
+        guard let path = goldenPath, let data = FileManager.default.contents(atPath: path) else { return [] }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
+            let v = try JSONValue.parse(String(line))
+            return GoldenRow(
+                text: v["text"]?.stringValue ?? "",
+                ids: (v["input_ids"]?.arrayValue ?? []).map { Int32($0.intValue ?? -1) },
+                embedding: (v["embedding"]?.arrayValue ?? []).map { Float($0.doubleValue ?? .nan) })
+        }
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for i in 0..<min(a.count, b.count) {
+            ab += Double(a[i]) * Double(b[i]); aa += Double(a[i]) * Double(a[i]); bb += Double(b[i]) * Double(b[i])
+        }
+        return ab / (aa.squareRoot() * bb.squareRoot())
+    }
+}
