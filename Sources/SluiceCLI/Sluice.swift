@@ -5,5 +5,9 @@ struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Run deep-learning steps as streaming workflows over Kafka.",
-        subcommands: [WorkflowCommand.self, EmbedCommand.self, Bench.self])
+        subcommands: [
+            WorkflowCommand.self,
+            EmbedCommand.self, SentimentCommand.self, Classify.self, Train.self,
+            Bench.self,
+        ])
 }
