@@ -44,7 +44,10 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "SluicePipeline",
-            dependencies: ["SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow"],
+            dependencies: [
+                "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "SluiceCLI",

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import SluiceKafka
+
+/// Produces a batch and waits for every delivery report. While the producer's
+/// queue is full (more than `limits.max_in_flight` records unacknowledged) it
+/// pauses the consumer's partitions, so no more is fetched, and resumes them
+/// once the batch has drained.
+struct BackPressure {
+    let consumer: KafkaConsumer
+    let counters: WorkerCounters
+    let logger: Logger
+
+    func send(_ messages: [KafkaProducerMessage], with producer: KafkaProducer, timeoutMs: Int = 60_000) throws
+        -> [KafkaDeliveryReport]
+    {
+        let collector = KafkaDeliveryCollector(expected: messages.count)
+        var paused: [KafkaTopicPartition] = []
+        for (index, message) in messages.enumerated() {
+            while !(try enqueue(message, with: producer) { collector.record($0, at: index) }) {
+                if paused.isEmpty {
+                    paused = try consumer.assignment()
+                    try consumer.pause(paused)
+                    counters.update { $0.pauses += 1 }
+                    logger.info("producer queue full (\(producer.inFlightCount) in flight): paused \(paused.count) partitions")
+                }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+        }
+        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1_000)
+        guard let reports = collector.wait(until: deadline) else {
+            throw SessionRestart(reason: "\(messages.count) records not acknowledged within \(timeoutMs) ms")
+        }
+        if !paused.isEmpty {
+            try consumer.resume(paused)
+            logger.info("producer queue drained: resumed \(paused.count) partitions")
+        }
+        return reports
+    }
+
+    /// False when the producer queue is full.
+    private func enqueue(
+        _ message: KafkaProducerMessage, with producer: KafkaProducer,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws(KafkaError) -> Bool {
+        do throws(KafkaError) {
+            try producer.enqueue(message, onDelivery: onDelivery)
+            return true
+        } catch where error.code == .queueFull {
+            return false
+        }
+    }
+}

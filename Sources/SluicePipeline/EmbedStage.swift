@@ -1,0 +1,25 @@
+import SluiceEvents
+import SluiceML
+
+/// task `embed`: text -> sentence embedding, one transformer call per micro-batch.
+public struct EmbedStage: Stage {
+    public let embedder: any SentenceEmbedder
+
+    public init(embedder: any SentenceEmbedder) { self.embedder = embedder }
+
+    public var requirement: StageRequirement { .text }
+
+    public func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>] {
+        do {
+            let vectors = try embedder.embed(batch.map(\.text))
+            return zip(batch, vectors).map { event, vector in
+                var event = event
+                event.embedding = vector
+                return .success(event)
+            }
+        } catch {
+            let failure = StageError(reason: "stage-error", detail: "embedding failed: \(error)")
+            return batch.map { _ in .failure(failure) }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import SluiceML
+import SluiceWorkflow
+
+/// Builds the step a stage runs from its declaration, loading the encoder and
+/// heads it needs, and refusing heads built for another encoder.
+public enum StageFactory {
+    public static func make(
+        _ spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil
+    ) throws -> any Stage {
+        switch spec.task {
+        case .passthrough:
+            return PassthroughStage()
+        case .embed:
+            return EmbedStage(embedder: try MiniLMEncoder(modelDirectory: modelDirectory))
+        case .classify:
+            let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
+            if let head = spec.head {
+                return ClassifyStage(head: try HeadFile.load(workflow.resolve(head), for: encoder))
+            }
+            let labels = spec.labels.map { LabelSpec(name: $0.name, descriptions: $0.descriptions) }
+            return ClassifyStage(
+                zeroShot: try ZeroShotClassifier(embedder: encoder, labels: labels, temperature: Float(spec.temperature)))
+        case .sentiment:
+            guard let head = spec.head else {
+                throw PipelineError("stage '\(spec.name)': task 'sentiment' needs 'head' (e.g. models/sentiment-head.json)")
+            }
+            let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
+            let file = try HeadFile.load(workflow.resolve(head), for: encoder)
+            return SentimentStage(scorer: try SentimentScorer(embedder: encoder, headFile: file))
+        }
+    }
+
+    /// For `sluice workflow check`: every head loads, fits the encoder's model and
+    /// dimension, and a sentiment head has the three sentiment labels.
+    public static func checkModels(of workflow: Workflow, modelDirectory: String? = nil) throws {
+        let heads = workflow.stages.filter { $0.head != nil }
+        guard !heads.isEmpty else { return }
+        let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
+        for stage in heads {
+            let path = workflow.resolve(stage.head!)
+            let file: HeadFile
+            do {
+                file = try HeadFile.load(path, for: encoder)
+            } catch {
+                throw PipelineError("stage '\(stage.name)' (line \(stage.line)): \(error)")
+            }
+            if file.head.inputDimension != encoder.dimension {
+                throw PipelineError(
+                    "stage '\(stage.name)' (line \(stage.line)): head \(path) expects \(file.head.inputDimension)-d "
+                        + "embeddings, the embed stage makes \(encoder.dimension)-d ones")
+            }
+            if stage.task == .sentiment && Set(file.labels) != Set(SentimentScorer.labels) {
+                throw PipelineError(
+                    "stage '\(stage.name)' (line \(stage.line)): head \(path) has labels \(file.labels), "
+                        + "a sentiment head needs \(SentimentScorer.labels)")
+            }
+        }
+    }
+}
+
+public struct PipelineError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import SluiceEvents
+import SluiceKafka
+import SluiceWorkflow
+
+/// One worker of a stage: a member of the consumer group `<workflow>.<stage>`.
+///
+/// Its loop, on the caller's thread (`run()` blocks):
+/// 1. poll a micro-batch: up to the stage's batch size, or until its wait runs
+///    out after the first record;
+/// 2. run the step once for the batch (`BatchProcessor`);
+/// 3. produce every outcome (output or dead letter) and wait for all delivery
+///    reports, pausing the partitions while the producer queue is full;
+/// 4. commit, for each partition, the offsets whose outputs were all
+///    acknowledged (at-least-once), or commit the offsets inside the same
+///    transaction as the outputs (exactly-once).
+/// No batch is in flight while the consumer polls, and rebalances happen only
+/// inside poll, so a revoke never finds unacknowledged work: no commit can
+/// move past a record whose output the broker has not acknowledged.
+public final class StageWorker: @unchecked Sendable {
+    public let workflow: Workflow
+    public let stage: StageSpec
+    public let options: WorkerOptions
+    public let counters = WorkerCounters()
+    let processor: BatchProcessor
+    let logger: Logger
+    let deadLetterLog: RateLimitedLog
+    private let stopLock = NSLock()
+    private var stopping = false
+
+    public init(workflow: Workflow, stage: StageSpec, step: any Stage, options: WorkerOptions, logger: Logger) {
+        self.workflow = workflow
+        self.stage = stage
+        self.options = options
+        self.logger = logger
+        self.processor = BatchProcessor(workflow: workflow, stage: stage, step: step, worker: options.workerID)
+        self.deadLetterLog = RateLimitedLog(logger: logger)
+    }
+
+    /// Asks the loop to stop after the batch in hand is delivered and committed. Thread-safe.
+    public func stop() {
+        stopLock.lock()
+        stopping = true
+        stopLock.unlock()
+    }
+
+    public var isStopping: Bool {
+        stopLock.lock()
+        defer { stopLock.unlock() }
+        return stopping
+    }
+
+    /// Runs until `stop()`, then leaves the group cleanly. A failed delivery or
+    /// transaction ends the session: the worker rejoins and resumes from the
+    /// last committed offsets (never skipping what was not acknowledged).
+    /// Throws only for errors that retrying cannot fix (bad configuration).
+    public func run() throws {
+        var backoff = 0.5
+        while !isStopping {
+            do {
+                try runSession()
+            } catch {
+                guard Self.isRecoverable(error) else { throw error }
+                counters.update { $0.rejoins += 1 }
+                logger.error("\(error); rejoining the group in \(backoff) s and resuming from the committed offsets")
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 10)
+            }
+        }
+    }
+
+    /// Failed deliveries, transactions and lost connections are retried by
+    /// rejoining; fatal client errors and bad configuration are not.
+    static func isRecoverable(_ error: any Error) -> Bool {
+        if error is SessionRestart { return true }
+        guard let kafka = error as? KafkaError else { return false }
+        return !kafka.isFatal && kafka.code != .invalidArgument && kafka.code != .unsupportedLibrary
+    }
+
+    private func runSession() throws {
+        let rebalance = RebalanceTracker()
+        let consumer = try KafkaConsumer(config: consumerConfig())
+        consumer.setRebalanceHandler { [counters, logger] event in
+            rebalance.handle(event)
+            counters.update { $0.assigned = rebalance.current.map(\.description) }
+            logger.info("rebalance: \(event)")
+        }
+        let producer = try KafkaProducer(config: producerConfig())
+        defer {
+            consumer.close()
+            producer.close()
+        }
+        try consumer.subscribe(topics: [stage.input])
+        let delivery: any BatchDelivery
+        if stage.delivery == .exactlyOnce {
+            delivery = try ExactlyOnceDelivery(producer: producer, consumer: consumer)
+        } else {
+            delivery = AtLeastOnceDelivery(producer: producer, consumer: consumer, logger: logger)
+        }
+        let backPressure = BackPressure(consumer: consumer, counters: counters, logger: logger)
+        logger.info(
+            "worker \(options.workerID) joined group \(workflow.group(of: stage)): \(stage.input) -> \(stage.output), \(stage.delivery.rawValue)")
+        while !isStopping {
+            let records = try pollBatch(consumer, rebalance: rebalance)
+            guard !records.isEmpty else { continue }
+            let outcomes = processor.run(records.map(InputRecord.init), consumedAt: EventClock.nowMicros())
+            var messages: [KafkaProducerMessage] = []
+            var deadLetters = 0
+            for (record, outcome) in zip(records, outcomes) {
+                messages.append(message(for: outcome, from: record))
+                if outcome.isDeadLetter { deadLetters += 1 }
+            }
+            try delivery.deliver(messages, consumed: records, backPressure: backPressure)
+            let processed = records.count
+            counters.update { counts in
+                counts.batches += 1
+                counts.processed += processed
+                counts.deadLettered += deadLetters
+            }
+        }
+        logger.info("worker \(options.workerID) stopping: last batch committed, leaving the group")
+    }
+
+    /// Up to `batchSize` records, waiting at most `batchWaitMs` after the first one.
+    private func pollBatch(_ consumer: KafkaConsumer, rebalance: RebalanceTracker) throws -> [KafkaRecord] {
+        var records = try consumer.poll(maxRecords: stage.batchSize, timeoutMs: options.idlePollMs)
+        if !records.isEmpty {
+            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(stage.batchWaitMs) * 1_000_000
+            while records.count < stage.batchSize {
+                let now = DispatchTime.now().uptimeNanoseconds
+                guard now < deadline else { break }
+                records += try consumer.poll(
+                    maxRecords: stage.batchSize - records.count, timeoutMs: Int((deadline - now) / 1_000_000))
+            }
+        }
+        let revoked = rebalance.takeRevoked()
+        return revoked.isEmpty ? records : records.filter { !revoked.contains($0.topicPartition) }
+    }
+
+    private func message(for outcome: Outcome, from record: KafkaRecord) -> KafkaProducerMessage {
+        switch outcome {
+        case .output(let key, let value, let headers):
+            return KafkaProducerMessage(topic: stage.output, key: key, value: value, headers: headers.kafkaHeaders)
+        case .deadLetter(let value, let headers, let reason):
+            deadLetterLog.warning(
+                "dead letter from \(record.topic)[\(record.partition)]@\(record.offset): \(reason); sent to \(workflow.deadLetter)")
+            return KafkaProducerMessage(
+                topic: workflow.deadLetter, key: record.key, value: value, headers: headers.kafkaHeaders)
+        }
+    }
+
+    private func consumerConfig() -> KafkaConsumerConfig {
+        KafkaConsumerConfig(
+            common: KafkaConfig(
+                bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: options.properties),
+            groupID: workflow.group(of: stage), autoOffsetReset: .earliest, isolationLevel: .readCommitted)
+    }
+
+    private func producerConfig() -> KafkaProducerConfig {
+        var config = KafkaProducerConfig(
+            common: KafkaConfig(
+                bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: options.properties),
+            maxQueuedMessages: workflow.limits.maxInFlight)
+        if stage.delivery == .exactlyOnce {
+            let slot = options.instance ?? options.workerID
+            config.transactionalID = "\(workflow.group(of: stage)).\(slot)"
+            config.common.properties["transaction.timeout.ms"] =
+                config.common.properties["transaction.timeout.ms"] ?? String(options.transactionTimeoutMs)
+        }
+        return config
+    }
+}
+
+extension Outcome {
+    var isDeadLetter: Bool {
+        if case .deadLetter = self { return true }
+        return false
+    }
+}

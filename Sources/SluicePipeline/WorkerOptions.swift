@@ -1,0 +1,34 @@
+import Foundation
+
+/// How one worker process connects and names itself.
+public struct WorkerOptions: Sendable {
+    public var brokers: String
+    /// librdkafka properties passed through to every client (SASL, TLS, ...).
+    public var properties: [String: String]
+    /// Shown in hops and logs: `host:pid` unless given.
+    public var workerID: String
+    /// exactly-once only: a stable name for this worker's slot. A worker restarted
+    /// with the same instance fences its predecessor and aborts its open
+    /// transaction at once; without one, an abandoned transaction is aborted by
+    /// the broker after `transactionTimeoutMs`.
+    public var instance: String?
+    public var transactionTimeoutMs: Int
+    /// How long a poll waits when nothing arrives, which bounds how fast `stop()` is noticed.
+    public var idlePollMs: Int
+
+    public init(
+        brokers: String, properties: [String: String] = [:], workerID: String = WorkerOptions.defaultWorkerID(),
+        instance: String? = nil, transactionTimeoutMs: Int = 10_000, idlePollMs: Int = 100
+    ) {
+        self.brokers = brokers
+        self.properties = properties
+        self.workerID = workerID
+        self.instance = instance
+        self.transactionTimeoutMs = transactionTimeoutMs
+        self.idlePollMs = idlePollMs
+    }
+
+    public static func defaultWorkerID() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}
