@@ -47,7 +47,7 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     public func send(
-        topic: String, key: String?, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil
+        topic: String, key: String, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil
     ) async throws(KafkaError) -> KafkaDeliveryReport {
         try await send(KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers, partition: partition))
     }
