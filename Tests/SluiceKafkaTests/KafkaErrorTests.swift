@@ -8,6 +8,7 @@ final class KafkaErrorTests: XCTestCase {
         let admin = try KafkaAdmin(config: config)
         let started = Date()
         XCTAssertThrowsError(try admin.listTopics(timeoutMs: 3_000)) { error in
+            print("wrong-address error: \(error)")
             let kafkaError = error as? KafkaError
             XCTAssertEqual(kafkaError?.code, .brokerUnreachable)
             XCTAssertTrue("\(error)".contains("could not reach a Kafka broker at 127.0.0.1:1"), "\(error)")
