@@ -15,10 +15,7 @@ public final class KafkaAdmin: @unchecked Sendable {
         pollLoop = RDKafkaPollLoop(client: client, name: "sluice.kafka.admin.poll")
     }
 
-    deinit {
-        pollLoop.stop()
-        client.destroy()
-    }
+    deinit { pollLoop.shutdown() }
 
     /// Creates topics; one that already exists is reported, not thrown.
     public func createTopics(_ topics: [KafkaNewTopic], timeoutMs: Int = 10_000) throws(KafkaError)

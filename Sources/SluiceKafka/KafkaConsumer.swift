@@ -27,7 +27,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// revoke completes: commit acknowledged offsets of revoked partitions here.
     /// Set it before `subscribe`; capture the consumer weakly to avoid a cycle.
     public func setRebalanceHandler(_ handler: (@Sendable (KafkaRebalanceEvent) -> Void)?) {
-        client.rebalance.setHandler(handler)
+        client.client.events.setRebalanceHandler(handler)
     }
 
     public func subscribe(topics: [String]) throws(KafkaError) {

@@ -27,6 +27,22 @@ public final class KafkaProducer: @unchecked Sendable {
         try client.produce(message, completion: onDelivery)
     }
 
+    /// Blocking while the queue is full: like `enqueue`, but on `.queueFull`
+    /// waits (the poll thread drains reports meanwhile) and retries for up to
+    /// `waitingForSpaceUpToMs` before throwing `.queueFull`.
+    public func enqueue(
+        _ message: KafkaProducerMessage, waitingForSpaceUpToMs: Int,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws(KafkaError) {
+        let deadline = Date().addingTimeInterval(Double(waitingForSpaceUpToMs) / 1000)
+        while true {
+            let result = Result { () throws(KafkaError) in try client.produce(message, completion: onDelivery) }
+            guard case .failure(let error) = result else { return }
+            guard error.code == .queueFull, Date() < deadline else { throw error }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+    }
+
     /// Sends one record and waits for its delivery report (which carries any
     /// delivery failure in `error`). Throws only if it could not be queued.
     public func send(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReport {
@@ -47,7 +63,7 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     public func send(
-        topic: String, key: String?, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil
+        topic: String, key: String, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil
     ) async throws(KafkaError) -> KafkaDeliveryReport {
         try await send(KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers, partition: partition))
     }
@@ -60,15 +76,8 @@ public final class KafkaProducer: @unchecked Sendable {
         let collector = KafkaDeliveryCollector(expected: messages.count)
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
         for (index, message) in messages.enumerated() {
-            while true {
-                do throws(KafkaError) {
-                    try enqueue(message) { collector.record($0, at: index) }
-                    break
-                } catch where error.code == .queueFull && Date() < deadline {
-                    // Back-pressure: the poll thread drains reports meanwhile.
-                    Thread.sleep(forTimeInterval: 0.005)
-                }
-            }
+            let remainingMs = max(0, Int(deadline.timeIntervalSinceNow * 1000))
+            try enqueue(message, waitingForSpaceUpToMs: remainingMs) { collector.record($0, at: index) }
         }
         guard let reports = collector.wait(until: deadline) else {
             throw KafkaError(code: .timedOut, message: "batch of \(messages.count) not acknowledged within \(timeoutMs) ms", isRetriable: true)

@@ -17,7 +17,7 @@ public struct KafkaProducerMessage: Sendable, Hashable {
         self.partition = partition
     }
 
-    public init(topic: String, key: String?, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil) {
-        self.init(topic: topic, key: key.map { Array($0.utf8) }, value: value, headers: headers, partition: partition)
+    public init(topic: String, key: String, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil) {
+        self.init(topic: topic, key: Array(key.utf8), value: value, headers: headers, partition: partition)
     }
 }

@@ -12,6 +12,7 @@ final class RDKafkaClient: @unchecked Sendable {
 
     let handle: OpaquePointer
     let bootstrapServers: String
+    let events: RDKafkaClientEvents
     private let destroyLock = NSLock()
     private var destroyed = false
 
@@ -28,7 +29,10 @@ final class RDKafkaClient: @unchecked Sendable {
                 throw KafkaError(code: .invalidArgument, message: "invalid property \(name)=\(value): \(failure)")
             }
         }
+        let events = RDKafkaClientEvents()
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(events).toOpaque())
         rd_kafka_conf_set_log_cb(conf, rdKafkaLogCallback)
+        rd_kafka_conf_set_error_cb(conf, rdKafkaErrorCallback)
         configure(conf)
         var errstr = [CChar](repeating: 0, count: 512)
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
@@ -37,6 +41,7 @@ final class RDKafkaClient: @unchecked Sendable {
             throw KafkaError(code: .invalidArgument, message: "cannot create Kafka client: \(Self.text(errstr))")
         }
         self.handle = handle
+        self.events = events
         self.bootstrapServers = properties["bootstrap.servers"] ?? ""
     }
 
@@ -108,8 +113,9 @@ final class RDKafkaClient: @unchecked Sendable {
             return KafkaError(
                 code: .brokerUnreachable,
                 message: "could not reach a Kafka broker at \(bootstrapServers) within \(timeoutMs) ms while "
-                    + "\(what) (librdkafka: \(String(cString: rd_kafka_err2str(code)))); is the broker running "
-                    + "and is bootstrap.servers right?",
+                    + "\(what) (librdkafka: \(String(cString: rd_kafka_err2str(code)))"
+                    + (events.lastErrorText.map { "; last error: \($0)" } ?? "")
+                    + "); is the broker running and is bootstrap.servers right?",
                 isRetriable: true)
         }
         return Self.error(code, context: what)
@@ -123,7 +129,10 @@ private let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePoi
     -> Void = { _, level, facility, line in
         let text = "\(facility.map { String(cString: $0) } ?? "-"): \(line.map { String(cString: $0) } ?? "")"
         // syslog levels: 0-3 error, 4 warning, 5-6 notice/info, 7 debug.
+        // FAIL lines repeat what the error callback already reported once.
+        let isConnectionFailure = facility.map { String(cString: $0) } == "FAIL"
         switch level {
+        case _ where isConnectionFailure: rdKafkaLogger.debug("\(text)")
         case ...3: rdKafkaLogger.error("\(text)")
         case 4: rdKafkaLogger.warning("\(text)")
         case 5...6: rdKafkaLogger.info("\(text)")

@@ -4,33 +4,10 @@ import Foundation
 /// Consumer-side librdkafka calls. The rebalance callback lives here: it runs
 /// on the thread that calls `poll` (or `close`), inside `rd_kafka_consumer_poll`.
 final class RDKafkaConsumerClient: @unchecked Sendable {
-    /// Passed as the conf opaque; retained by the consumer client for the handle's lifetime.
-    final class RebalanceBridge: @unchecked Sendable {
-        private let lock = NSLock()
-        private var handler: (@Sendable (KafkaRebalanceEvent) -> Void)?
-
-        func setHandler(_ handler: (@Sendable (KafkaRebalanceEvent) -> Void)?) {
-            lock.lock()
-            self.handler = handler
-            lock.unlock()
-        }
-
-        func notify(_ event: KafkaRebalanceEvent) {
-            lock.lock()
-            let handler = self.handler
-            lock.unlock()
-            handler?(event)
-        }
-    }
-
     let client: RDKafkaClient
-    let rebalance = RebalanceBridge()
-
     init(properties: [String: String]) throws(KafkaError) {
-        let bridge = rebalance
         client = try RDKafkaClient(kind: .consumer, properties: properties) { conf in
             rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
-            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(bridge).toOpaque())
         }
         // Serve rebalance and error events from rd_kafka_consumer_poll, so the
         // thread that polls is the one that sees them (no second poll loop).
@@ -131,7 +108,7 @@ private let rebalanceCallback: @convention(c) (
     UnsafeMutableRawPointer?
 ) -> Void = { handle, reason, partitions, opaque in
     guard let handle, let partitions, let opaque else { return }
-    let bridge = Unmanaged<RDKafkaConsumerClient.RebalanceBridge>.fromOpaque(opaque).takeUnretainedValue()
+    let events = RDKafkaClientEvents.from(opaque)
     let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
     let list = RDKafkaTopicPartitionList.partitions(of: partitions)
     switch reason {
@@ -143,10 +120,10 @@ private let rebalanceCallback: @convention(c) (
         } else {
             rd_kafka_assign(handle, partitions)
         }
-        bridge.notify(.assigned(list))
+        events.notifyRebalance(.assigned(list))
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
         // Lost partitions may already belong to another member: no commit then.
-        bridge.notify(rd_kafka_assignment_lost(handle) != 0 ? .lost(list) : .revoked(list))
+        events.notifyRebalance(rd_kafka_assignment_lost(handle) != 0 ? .lost(list) : .revoked(list))
         if cooperative {
             if let error = rd_kafka_incremental_unassign(handle, partitions) {
                 rdKafkaLogger.error("\(RDKafkaClient.consume(error, context: "incremental unassign"))")

@@ -8,18 +8,20 @@ import Foundation
 /// task doing that would block a cooperative-pool thread; a timer would add
 /// latency and could stall if the pool is saturated. One thread per client,
 /// polling every 100 ms at most, loses no callback and blocks nothing else.
-/// `stop()` ends the loop and waits for it, so the handle can then be destroyed
+/// `shutdown()` ends the loop, waits for it, and only then destroys the handle
 /// (never from the polling thread itself).
 final class RDKafkaPollLoop: @unchecked Sendable {
     private let client: RDKafkaClient
     private let lock = NSLock()
     private var running = true
     private let finished = DispatchSemaphore(value: 0)
+    private var thread: Thread?
 
     init(client: RDKafkaClient, name: String) {
         self.client = client
         let thread = Thread { [self] in run() }
         thread.name = name
+        self.thread = thread
         thread.start()
     }
 
@@ -36,12 +38,27 @@ final class RDKafkaPollLoop: @unchecked Sendable {
         return running
     }
 
-    /// Idempotent; returns once the thread has left its loop.
-    func stop() {
+    /// Ends the loop, then destroys the handle. Idempotent. Normally waits for
+    /// the thread; if called FROM the poll thread (a delivery callback dropped
+    /// the last reference to its client), waiting would deadlock and destroying
+    /// inside a callback is not allowed, so both happen on another thread.
+    func shutdown() {
         lock.lock()
         let wasRunning = running
         running = false
+        let onLoopThread = Thread.current === thread
+        thread = nil
         lock.unlock()
-        if wasRunning { finished.wait() }
+        guard wasRunning else { return }
+        if onLoopThread {
+            let finished = self.finished, client = self.client
+            DispatchQueue.global().async {
+                finished.wait()
+                client.destroy()
+            }
+        } else {
+            finished.wait()
+            client.destroy()
+        }
     }
 }

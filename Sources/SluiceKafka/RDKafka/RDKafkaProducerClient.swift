@@ -15,7 +15,7 @@ final class RDKafkaProducerClient: @unchecked Sendable {
     }
 
     let client: RDKafkaClient
-    private var pollLoop: RDKafkaPollLoop?
+    private let pollLoop: RDKafkaPollLoop?
 
     init(properties: [String: String]) throws(KafkaError) {
         client = try RDKafkaClient(kind: .producer, properties: properties) { conf in
@@ -122,8 +122,7 @@ final class RDKafkaProducerClient: @unchecked Sendable {
 
     /// Stops the poll loop, then destroys the handle. Idempotent.
     func close() {
-        pollLoop?.stop()
-        client.destroy()
+        pollLoop?.shutdown()
     }
 
     deinit { close() }
