@@ -84,6 +84,7 @@ public final class MiniLMEncoder: SentenceEmbedder {
     }
 
     static func configureBLAS() {
-        openblas_set_num_threads(2)
+        let env = ProcessInfo.processInfo.environment["SLUICE_BLAS_THREADS"].flatMap { Int32($0) }
+        openblas_set_num_threads(env ?? 2)
     }
 }

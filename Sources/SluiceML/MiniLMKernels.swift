@@ -96,7 +96,7 @@ public enum MiniLMKernels {
     /// erf by a rational approximation (Eigen's `generic_fast_erf_float`), error ~1e-7;
     /// only multiplies, adds and one divide, so it vectorises.
     @inline(__always) static func erf16(_ a: V) -> V {
-        let x = a.clamped(lowerBound: V(repeating: -4), upperBound: V(repeating: 4))
+        let x = pointwiseMin(pointwiseMax(a, V(repeating: -4)), V(repeating: 4))
         let x2 = x * x
         var p = V(repeating: -2.72614225801306e-10)
         p = p * x2 + 2.77068142495902e-08
