@@ -36,7 +36,9 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict, linkerSettings: linkDeps),
         .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
-        .target(name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"], swiftSettings: strict),
+        .target(
+            name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"],
+            swiftSettings: strict + [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(
             name: "SluiceWorkflow",
             dependencies: ["SluiceKafka", .product(name: "Yams", package: "Yams")],

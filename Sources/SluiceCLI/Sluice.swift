@@ -5,5 +5,5 @@ struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Run deep-learning steps as streaming workflows over Kafka.",
-        subcommands: [Train.self, SentimentCommand.self, Classify.self])
+        subcommands: [EmbedCommand.self, Bench.self, Train.self, SentimentCommand.self, Classify.self])
 }

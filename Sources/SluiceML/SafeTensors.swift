@@ -52,12 +52,13 @@ final class SafeTensors: @unchecked Sendable {  // immutable after init; the map
         }
         self.entries = entries
         // Validate every range up front, so a truncated file fails at load, naming a tensor.
-        for (name, e) in entries.sorted(by: { $0.value.end > $1.value.end }) {
-            if e.begin < 0 || e.end < e.begin || dataStart + e.end > fileSize {
-                munmap(map, fileSize)
-                throw ModelError(path: path, problem: "file is truncated: tensor \(name) needs bytes up to "
-                    + "\(dataStart + e.end) but the file has \(fileSize)")
-            }
+        // Report the first tensor (in file order) that does not fit, and how many do not.
+        let bad = entries.filter { $0.value.begin < 0 || $0.value.end < $0.value.begin || dataStart + $0.value.end > fileSize }
+            .sorted { $0.value.begin < $1.value.begin }
+        if let (name, e) = bad.first {
+            munmap(map, fileSize)
+            throw ModelError(path: path, problem: "file is truncated: tensor \(name) needs bytes up to "
+                + "\(dataStart + e.end) but the file has \(fileSize) (\(bad.count) of \(entries.count) tensors cut off)")
         }
     }
 
