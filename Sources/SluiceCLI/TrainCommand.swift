@@ -18,7 +18,7 @@ struct HeadTrainingOptions: ParsableArguments {
     @Option(help: "Hidden activation: gelu or relu.") var activation: String = "gelu"
     @Option(help: "AdamW learning rate.") var lr: Float = 1e-3
     @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay.") var weightDecay: Float = 1e-2
-    @Option(help: "Dropout on the hidden layer.") var dropout: Float = 0.1
+    @Option(help: "Dropout on the hidden layer.") var dropout: Float = 0.3
     @Option(name: .customLong("batch-size"), help: "Mini-batch size.") var batchSize: Int = 64
     @Option(help: "Maximum epochs.") var epochs: Int = 60
     @Option(help: "Early-stopping patience (epochs without a better validation macro-F1).") var patience: Int = 8
