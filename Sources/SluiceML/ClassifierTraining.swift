@@ -48,6 +48,9 @@ public enum ClassifierTraining {
         private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     }
 
+    /// A Float as the Double with the same short decimal form (1e-3, not 0.0010000000474974513).
+    static func decimal(_ value: Float) -> Double { Double("\(value)") ?? Double(value) }
+
     public static func run(
         dataset: LabelledDataset, embedder: any SentenceEmbedder, cache: EmbeddingCache?,
         options: Options, version: String, corpusSHA256: String, log: (String) -> Void = { _ in }
@@ -109,15 +112,15 @@ public enum ClassifierTraining {
 
         var training: [String: JSONValue] = [
             "optimizer": .string("adamw"),
-            "learning_rate": .double(Double(settings.learningRate)),
-            "weight_decay": .double(Double(settings.weightDecay)),
+            "learning_rate": .double(decimal(settings.learningRate)),
+            "weight_decay": .double(decimal(settings.weightDecay)),
             "batch_size": .int(Int64(settings.batchSize)),
             "max_epochs": .int(Int64(settings.maxEpochs)),
             "patience": .int(Int64(settings.patience)),
-            "dropout": .double(Double(settings.dropout)),
+            "dropout": .double(decimal(settings.dropout)),
             "balance_classes": .bool(settings.balanceClasses),
             "confidence_weights": .bool(options.confidenceWeights),
-            "min_confidence": .double(Double(options.minConfidence)),
+            "min_confidence": .double(decimal(options.minConfidence)),
             "seed": .string(String(settings.seed)),
             "epochs_run": .int(Int64(report.epochsRun)),
             "best_epoch": .int(Int64(report.bestEpoch)),
