@@ -37,7 +37,9 @@ let package = Package(
             swiftSettings: strict, linkerSettings: linkDeps),
         .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
         .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
-        .target(name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"], swiftSettings: strict),
+        .target(
+            name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"],
+            swiftSettings: strict + [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(
             name: "SluiceWorkflow",
             dependencies: ["SluiceKafka", .product(name: "Yams", package: "Yams")],

@@ -37,6 +37,9 @@ struct ScoringInput: ParsableArguments {
     }
 }
 
+/// A probability as JSON, rounded to 6 decimals (float32 carries no more).
+func probability(_ p: Float) -> JSONValue { .double((Double(p) * 1e6).rounded() / 1e6) }
+
 func writeLine(_ value: JSONValue) {
     FileHandle.standardOutput.write(Data((value.serialized() + "\n").utf8))
 }
@@ -72,8 +75,8 @@ struct SentimentCommand: ParsableCommand {
             for (item, s) in zip(items, scores) {
                 var object = item.object
                 object["sentiment"] = .object([
-                    "negative": .double(Double(s.negative)), "neutral": .double(Double(s.neutral)),
-                    "positive": .double(Double(s.positive)), "score": .double(Double(s.score)),
+                    "negative": probability(s.negative), "neutral": probability(s.neutral),
+                    "positive": probability(s.positive), "score": probability(s.score),
                 ])
                 writeLine(.object(object))
             }
@@ -108,7 +111,7 @@ struct Classify: ParsableCommand {
             for (item, p) in zip(items, distributions) {
                 var object = item.object
                 object["label"] = .string(names[argmax(p)])
-                object["scores"] = .object(Dictionary(uniqueKeysWithValues: zip(names, p.map { JSONValue.double(Double($0)) })))
+                object["scores"] = .object(Dictionary(uniqueKeysWithValues: zip(names, p.map(probability))))
                 writeLine(.object(object))
             }
         }

@@ -18,7 +18,7 @@ struct HeadTrainingOptions: ParsableArguments {
     @Option(help: "Hidden activation: gelu or relu.") var activation: String = "gelu"
     @Option(help: "AdamW learning rate.") var lr: Float = 1e-3
     @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay.") var weightDecay: Float = 1e-2
-    @Option(help: "Dropout on the hidden layer.") var dropout: Float = 0.1
+    @Option(help: "Dropout on the hidden layer.") var dropout: Float = 0.3
     @Option(name: .customLong("batch-size"), help: "Mini-batch size.") var batchSize: Int = 64
     @Option(help: "Maximum epochs.") var epochs: Int = 60
     @Option(help: "Early-stopping patience (epochs without a better validation macro-F1).") var patience: Int = 8
@@ -28,6 +28,7 @@ struct HeadTrainingOptions: ParsableArguments {
     @Option(help: "Seed of initialisation, shuffling and dropout.") var seed: UInt64 = 42
     @Option(help: "Use only this many texts (a quick run).") var subset: Int?
     @Flag(name: .customLong("no-baselines"), help: "Skip the softmax, bag-of-words and majority baselines.") var noBaselines = false
+    @Flag(help: "Tuning run: score the validation split only (test stays unseen) and write no head.") var tune = false
     @Option(name: .customLong("head-version"), help: "Version string written into the head file (default: today's date).") var headVersion: String?
     @Option(help: "Where to write the head file.") var out: String?
 
@@ -53,6 +54,7 @@ struct HeadTrainingOptions: ParsableArguments {
         options.confidenceWeights = confidenceWeight
         options.minConfidence = minConfidence
         options.runBaselines = !noBaselines
+        options.scoreTest = !tune
         return options
     }
 
@@ -83,6 +85,7 @@ struct HeadTrainingOptions: ParsableArguments {
             dataset: dataset, embedder: embedder, cache: cache, options: try trainingOptions(), version: version,
             corpusSHA256: corpusSHA256, log: { stderr($0) })
         print(outcome.formattedTable())
+        if tune { return }
         let path = out ?? defaultOut
         try outcome.headFile.save(to: path)
         print("wrote \(path) (model \(embedder.modelID), version \(outcome.headFile.version))")

@@ -18,6 +18,8 @@ public enum ClassifierTraining {
         public var minConfidence: Float = 0
         public var embedBatch = 64
         public var runBaselines = true
+        /// False while tuning: score the validation split instead and never look at test.
+        public var scoreTest = true
         public init() {}
     }
 
@@ -27,10 +29,12 @@ public enum ClassifierTraining {
         /// ("mlp" | "softmax", metrics) for the trained head first, then the baselines.
         public var table: [(name: String, metrics: ClassificationMetrics)]
         public var labels: [String]
+        /// "test", or "validation" when tuning.
+        public var split: String
 
         /// Accuracy, macro-F1 and confusion for every row of `table`, as plain text.
         public func formattedTable() -> String {
-            var lines = ["split: test (\(table.first?.metrics.count ?? 0) texts); confusion rows = true label, columns = predicted (\(labels.joined(separator: ", ")))"]
+            var lines = ["split: \(split) (\(table.first?.metrics.count ?? 0) texts); confusion rows = true label, columns = predicted (\(labels.joined(separator: ", ")))"]
             lines.append(pad("model", 30) + pad("accuracy", 10) + pad("macro-F1", 10) + "confusion")
             for row in table {
                 lines.append(
@@ -44,6 +48,9 @@ public enum ClassifierTraining {
         private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     }
 
+    /// A Float as the Double with the same short decimal form (1e-3, not 0.0010000000474974513).
+    static func decimal(_ value: Float) -> Double { Double("\(value)") ?? Double(value) }
+
     public static func run(
         dataset: LabelledDataset, embedder: any SentenceEmbedder, cache: EmbeddingCache?,
         options: Options, version: String, corpusSHA256: String, log: (String) -> Void = { _ in }
@@ -52,13 +59,16 @@ public enum ClassifierTraining {
         let train = dataset.train.filter { $0.confidence >= options.minConfidence }
         log("examples: train \(train.count) (of \(dataset.train.count)), validation \(dataset.validation.count), test \(dataset.test.count)")
 
-        let all = train.map(\.text) + dataset.validation.map(\.text) + dataset.test.map(\.text)
+        let all = train.map(\.text) + dataset.validation.map(\.text) + (options.scoreTest ? dataset.test.map(\.text) : [])
         let vectors = try CachedEmbedding.embed(all, with: embedder, cache: cache, batchSize: options.embedBatch)
         let dim = embedder.dimension
         let xTrain = DenseRows(Array(vectors[0..<train.count]), dimension: dim)
         let xVal = DenseRows(Array(vectors[train.count..<train.count + dataset.validation.count]), dimension: dim)
-        let xTest = DenseRows(Array(vectors[(train.count + dataset.validation.count)...]), dimension: dim)
-        let yTrain = train.map(\.label), yVal = dataset.validation.map(\.label), yTest = dataset.test.map(\.label)
+        let xTest = options.scoreTest ? DenseRows(Array(vectors[(train.count + dataset.validation.count)...]), dimension: dim) : xVal
+        let yTrain = train.map(\.label), yVal = dataset.validation.map(\.label)
+        // While tuning, the "test" columns below are the validation split: test stays unseen.
+        let evalExamples = options.scoreTest ? dataset.test : dataset.validation
+        let yTest = evalExamples.map(\.label)
         let weights = options.confidenceWeights ? train.map { max($0.confidence, 0.05) } : nil
 
         func fit(_ settings: TrainingSettings, _ x: some FeatureRows, _ xv: some FeatureRows, _ name: String)
@@ -89,7 +99,7 @@ public enum ClassifierTraining {
             let (bowHead, _) = fit(options.baseline, bow.features(train.map(\.text)), bow.features(dataset.validation.map(\.text)), "bag-of-words TF-IDF LR")
             table.append((
                 "BoW TF-IDF LR (\(bow.dimension) words)",
-                ClassificationMetrics(probabilities: bowHead.predict(rows: bow.features(dataset.test.map(\.text))), actual: yTest, classCount: classes)
+                ClassificationMetrics(probabilities: bowHead.predict(rows: bow.features(evalExamples.map(\.text))), actual: yTest, classCount: classes)
             ))
             var counts = [Int](repeating: 0, count: classes)
             for y in yTrain { counts[y] += 1 }
@@ -102,15 +112,15 @@ public enum ClassifierTraining {
 
         var training: [String: JSONValue] = [
             "optimizer": .string("adamw"),
-            "learning_rate": .double(Double(settings.learningRate)),
-            "weight_decay": .double(Double(settings.weightDecay)),
+            "learning_rate": .double(decimal(settings.learningRate)),
+            "weight_decay": .double(decimal(settings.weightDecay)),
             "batch_size": .int(Int64(settings.batchSize)),
             "max_epochs": .int(Int64(settings.maxEpochs)),
             "patience": .int(Int64(settings.patience)),
-            "dropout": .double(Double(settings.dropout)),
+            "dropout": .double(decimal(settings.dropout)),
             "balance_classes": .bool(settings.balanceClasses),
             "confidence_weights": .bool(options.confidenceWeights),
-            "min_confidence": .double(Double(options.minConfidence)),
+            "min_confidence": .double(decimal(options.minConfidence)),
             "seed": .string(String(settings.seed)),
             "epochs_run": .int(Int64(report.epochsRun)),
             "best_epoch": .int(Int64(report.bestEpoch)),
@@ -128,7 +138,7 @@ public enum ClassifierTraining {
         }
         let file = HeadFile(
             version: version, head: head, labels: dataset.labels, model: embedder.modelID, corpusSHA256: corpusSHA256,
-            metrics: headMetrics, metricsSplit: "test", training: training)
-        return Outcome(headFile: file, report: report, table: table, labels: dataset.labels)
+            metrics: headMetrics, metricsSplit: options.scoreTest ? "test" : "validation", training: training)
+        return Outcome(headFile: file, report: report, table: table, labels: dataset.labels, split: options.scoreTest ? "test" : "validation")
     }
 }

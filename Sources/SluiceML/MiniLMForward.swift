@@ -4,7 +4,7 @@ import Foundation
 /// Scratch buffers for one forward pass, allocated once and grown only when a
 /// chunk needs more tokens than any before. One per concurrent caller.
 final class Workspace: @unchecked Sendable {  // used by one thread at a time (pooled)
-    let C: Int, F: Int
+    let C: Int, F: Int, heads: Int
     private(set) var capacity = 0  // tokens
     private(set) var scoreCapacity = 0
     var x = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] residual stream
@@ -12,11 +12,12 @@ final class Workspace: @unchecked Sendable {  // used by one thread at a time (p
     var ctx = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] attention output
     var tmp = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] projection output
     var ffn = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, F]
-    var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [Lmax, Lmax]
+    var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // attention scratch
 
     init(config: BertConfig) {
         C = config.hidden
         F = config.intermediate
+        heads = config.heads
     }
 
     func reserve(tokens T: Int, longest L: Int) {
@@ -29,10 +30,11 @@ final class Workspace: @unchecked Sendable {  // used by one thread at a time (p
             ffn = .allocate(capacity: T * F)
             capacity = T
         }
-        if L * L > scoreCapacity {
+        let need = MiniLMKernels.attentionScratchCount(length: L, hidden: C, heads: heads)
+        if need > scoreCapacity {
             scores.deallocate()
-            scores = .allocate(capacity: L * L)
-            scoreCapacity = L * L
+            scores = .allocate(capacity: need)
+            scoreCapacity = need
         }
     }
 
@@ -56,7 +58,7 @@ extension MiniLMEncoder {
             // ctx[T, C] = per text, per head softmax(q kᵀ / √D) v
             for i in 0..<texts.count {
                 let s = offsets[i], L = offsets[i + 1] - s
-                MiniLMKernels.attention(qkv: ws.qkv + s * 3 * C, out: ws.ctx + s * C, scores: ws.scores,
+                MiniLMKernels.attention(qkv: ws.qkv + s * 3 * C, out: ws.ctx + s * C, scratch: ws.scores,
                                         length: L, hidden: C, heads: cfg.heads)
             }
             // x = LayerNorm(x + ctx · Woᵀ + bo)

@@ -96,7 +96,7 @@ public enum MiniLMKernels {
     /// erf by a rational approximation (Eigen's `generic_fast_erf_float`), error ~1e-7;
     /// only multiplies, adds and one divide, so it vectorises.
     @inline(__always) static func erf16(_ a: V) -> V {
-        let x = a.clamped(lowerBound: V(repeating: -4), upperBound: V(repeating: 4))
+        let x = pointwiseMin(pointwiseMax(a, V(repeating: -4)), V(repeating: 4))
         let x2 = x * x
         var p = V(repeating: -2.72614225801306e-10)
         p = p * x2 + 2.77068142495902e-08
@@ -160,28 +160,43 @@ public enum MiniLMKernels {
 
     // MARK: Attention
 
+    /// Floats of scratch that `attention` needs for a text of `length` tokens.
+    public static func attentionScratchCount(length L: Int, hidden C: Int, heads: Int) -> Int {
+        let Lp = (L + 15) & ~15
+        return Lp * (C / heads + 1)
+    }
+
     /// Self-attention of one text over its own rows (no padding, so no mask).
-    /// qkv: [L, 3C] rows = [q | k | v], heads of `headDim` side by side; out: [L, C];
-    /// scores: scratch [L, L]. Head h uses columns h*headDim ..< (h+1)*headDim.
+    /// qkv: [L, 3C] rows = [q | k | v], heads of D = C/heads side by side; out: [L, C];
+    /// scratch: `attentionScratchCount` floats, holding kᵀ of one head [D, Lp] and one
+    /// score row [Lp] (Lp = L rounded up to 16, so score rows vectorise over keys).
     public static func attention(
-        qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+        qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
         length L: Int, hidden C: Int, heads: Int, headRange: Range<Int>? = nil
     ) {
-        let D = C / heads, stride3 = 3 * C
+        let D = C / heads, stride3 = 3 * C, Lp = (L + 15) & ~15
         let scale = 1 / Float(D).squareRoot()
+        let kT = scratch, row = scratch + D * Lp
         for h in headRange ?? 0..<heads {
             let qh = qkv + h * D, kh = qkv + C + h * D, vh = qkv + 2 * C + h * D
+            // kT[d, j] = k[j, d] for this head; keys L..<Lp are zero (their scores are never read)
+            for j in 0..<L {
+                let k = kh + j * stride3
+                for d in 0..<D { kT[d * Lp + j] = k[d] }
+            }
+            for d in 0..<D { for j in L..<Lp { kT[d * Lp + j] = 0 } }
             for i in 0..<L {
+                // row[j] = q_i · k_j / √D, 16 keys at a time
                 let q = qh + i * stride3
-                let row = scores + i * L
-                for j in 0..<L {
-                    let k = kh + j * stride3
+                var jb = 0
+                while jb < Lp {
                     var acc = V()
-                    var d = 0
-                    while d < D { acc += load(q + d) * load(k + d); d += 16 }
-                    row[j] = acc.sum() * scale
+                    for d in 0..<D { acc += q[d] * load(kT + d * Lp + jb) }
+                    store(acc * scale, row + jb)
+                    jb += 16
                 }
                 softmax(row, count: L)
+                // out_i = Σ_j row[j] v_j
                 let o = out + i * C + h * D
                 var d = 0
                 while d < D {

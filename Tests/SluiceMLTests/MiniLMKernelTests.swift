@@ -52,14 +52,14 @@ final class MiniLMKernelTests: XCTestCase {
     }
 
     func testAttentionMatchesReference() {
-        for L in [1, 5, 33] {
+        for L in [1, 5, 16, 33] {
             let C = 384, heads = 12
             let qkv = random(L * 3 * C, scale: 1)
             var fast = [Float](repeating: 0, count: L * C), ref = fast
-            var scores = [Float](repeating: 0, count: L * L)
+            var scores = [Float](repeating: 0, count: MiniLMKernels.attentionScratchCount(length: L, hidden: C, heads: heads))
             fast.withUnsafeMutableBufferPointer { f in
                 scores.withUnsafeMutableBufferPointer { s in
-                    MiniLMKernels.attention(qkv: qkv, out: f.baseAddress!, scores: s.baseAddress!,
+                    MiniLMKernels.attention(qkv: qkv, out: f.baseAddress!, scratch: s.baseAddress!,
                                             length: L, hidden: C, heads: heads)
                 }
             }

@@ -72,3 +72,27 @@ final class ZeroShotTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(held, 0.80)
     }
 }
+
+final class TrainedClassifierTests: XCTestCase {
+    /// `train classifier`'s path: a text,label CSV → dataset → head file → HeadClassifier.
+    func testHeadTrainedFromTextLabelCSVClassifiesThroughHeadClassifier() throws {
+        let rows = try TextLabelCSV.load(RealModel.path("Tests/SluiceMLTests/Fixtures/topics-eval.csv"))
+        let labels = Array(Set(rows.map(\.label))).sorted()
+        let dataset = try LabelledDataset(rows: rows.map { ($0.text, $0.label, 1) }, labels: labels, fractions: (0.6, 0.2))
+        let embedder = FakeEmbedder(dimension: 64)
+        var options = ClassifierTraining.Options()
+        options.head.hiddenSize = 16
+        options.head.maxEpochs = 20
+        let outcome = try ClassifierTraining.run(
+            dataset: dataset, embedder: embedder, cache: nil, options: options, version: "t", corpusSHA256: "x")
+        XCTAssertEqual(outcome.table.count, 4, "head, softmax, bag-of-words, majority")
+        let path = NSTemporaryDirectory() + "topic-head-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try outcome.headFile.save(to: path)
+        let classifier = try HeadClassifier(embedder: embedder, headPath: path)
+        XCTAssertEqual(classifier.labels, labels)
+        let p = try classifier.classify(["Fed raises interest rates again"])
+        XCTAssertEqual(p[0].count, labels.count)
+        XCTAssertEqual(p[0].reduce(0, +), 1, accuracy: 1e-5)
+    }
+}
