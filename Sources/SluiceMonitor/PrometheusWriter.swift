@@ -30,6 +30,8 @@ struct PrometheusWriter {
     static func format(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        // Whole numbers (counts, replicas, lag) print without a trailing ".0".
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return "\(value)"
     }
 }
