@@ -98,7 +98,9 @@ public struct MetricsAggregator: Sendable {
         windowsSeconds.map { snapshot(windowSeconds: $0, now: now) } + [snapshot(windowSeconds: nil, now: now)]
     }
 
-    /// Figures over the last `windowSeconds` (nil: since start) at `now`.
+    /// Figures over the last `windowSeconds` (nil: since start) at `now`. The ring keeps
+    /// only the longest configured window's buckets, so ask for configured windows: a longer
+    /// one would silently cover only that much while dividing rates by its full length.
     public func snapshot(windowSeconds: Int?, now: Int64) -> MetricsSnapshot {
         let span = windowSeconds.map(Double.init) ?? Swift.max(1e-6, Double(now - startedAt) / 1e6)
         let arrived = arrivals.value(seconds: windowSeconds, now: now)
