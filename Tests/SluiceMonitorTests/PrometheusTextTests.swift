@@ -1,4 +1,5 @@
 import Foundation
+import SluiceJSON
 import SluiceMonitor
 import XCTest
 
@@ -78,5 +79,19 @@ final class PrometheusTextTests: XCTestCase {
         XCTAssertTrue(table.hasPrefix("window 10s"), table)
         XCTAssertTrue(table.contains("features->topics"), table)
         XCTAssertEqual(table.split(separator: "\n").count, 1 + 1 + 2 + 1 + 2, table)
+    }
+
+    /// Records for the metrics topic must survive json-c both ways, empty windows included.
+    func testSnapshotRecordsRoundTripThroughJSON() throws {
+        let aggregator = sampleAggregator()
+        for snapshot in aggregator.snapshots(now: t0 + 100 * s) {
+            let text = snapshot.json().serialized()
+            let parsed = try JSONValue.parse(text)
+            XCTAssertEqual(parsed["window"]?.stringValue, snapshot.windowName)
+            XCTAssertEqual(parsed["events"]?.intValue, snapshot.events)
+        }
+        XCTAssertEqual(aggregator.snapshots(now: t0 + 100 * s).map(\.events), [0, 0, 1])
+        let transition = AlertTransition(rule: "r", state: .firing, value: 2.5, threshold: 1, at: t0, subject: "features")
+        XCTAssertEqual(try JSONValue.parse(transition.json().serialized())["state"]?.stringValue, "firing")
     }
 }
