@@ -12,6 +12,8 @@ public struct Workflow: Sendable, Equatable {
     public var deadLetter: String
     public var stages: [StageSpec]
     public var limits = Limits()
+    /// The `monitor:` section; defaults when the file has none.
+    public var monitor = MonitorSpec()
     /// The folder of the file, against which relative paths (heads) resolve.
     public var directory: String = "."
 
@@ -37,7 +39,7 @@ public struct Workflow: Sendable, Equatable {
 }
 
 extension Workflow {
-    static let keys = ["workflow", "topics", "input", "output", "dead_letter", "stages", "limits"]
+    static let keys = ["workflow", "topics", "input", "output", "dead_letter", "stages", "limits", "monitor"]
 
     /// Reads and validates a workflow file; errors name the key and the line.
     public static func load(path: String) throws(WorkflowError) -> Workflow {
@@ -76,6 +78,11 @@ extension Workflow {
             }
         }
         try workflow.checkStructure(root: root, stageFields: try required("stages").list())
+        // After the structure check, so that rules can only name stages that exist.
+        if let monitor = entries.first(where: { $0.key == "monitor" })?.value {
+            workflow.monitor = try MonitorSpec.parse(
+                monitor, stageNames: workflow.stages.map(\.name), topicNames: Set(workflow.topics.map(\.name)))
+        }
         return workflow
     }
 

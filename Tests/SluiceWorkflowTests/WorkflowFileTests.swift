@@ -21,7 +21,7 @@ final class WorkflowFileTests: XCTestCase {
     func testTopicsOnlyFileReadsTopics() throws {
         let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
         let topics = try Workflow.loadTopics(path: path)
-        XCTAssertEqual(topics.map(\.name), ["posts", "features", "labelled", "scored", "dead-letters"])
+        XCTAssertEqual(topics.map(\.name), ["posts", "features", "labelled", "scored", "dead-letters", "metrics", "alerts", "trends"])
     }
 
     /// Each malformed file must fail with the line and the key named.
