@@ -165,8 +165,10 @@ public final class StageWorker: @unchecked Sendable {
         if stage.delivery == .exactlyOnce {
             let slot = options.instance ?? options.workerID
             config.transactionalID = "\(workflow.group(of: stage)).\(slot)"
-            config.common.properties["transaction.timeout.ms"] =
-                config.common.properties["transaction.timeout.ms"] ?? String(options.transactionTimeoutMs)
+            let timeout = Int(config.common.properties["transaction.timeout.ms"] ?? "") ?? options.transactionTimeoutMs
+            config.common.properties["transaction.timeout.ms"] = String(timeout)
+            // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+            config.messageTimeoutMs = min(config.messageTimeoutMs, timeout)
         }
         return config
     }

@@ -18,7 +18,7 @@ public struct WorkerOptions: Sendable {
 
     public init(
         brokers: String, properties: [String: String] = [:], workerID: String = WorkerOptions.defaultWorkerID(),
-        instance: String? = nil, transactionTimeoutMs: Int = 10_000, idlePollMs: Int = 100
+        instance: String? = nil, transactionTimeoutMs: Int = 15_000, idlePollMs: Int = 100
     ) {
         self.brokers = brokers
         self.properties = properties
