@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Synchronization
 
 /// sentence-transformers/all-MiniLM-L6-v2 in Swift: BERT (6 layers, hidden 384,
 /// 12 heads, FFN 1536), mean pooling, L2 normalisation. Weights are read in
@@ -21,6 +22,9 @@ public final class MiniLMEncoder: SentenceEmbedder {
     /// Scratch for forward passes; each call takes what it needs, so concurrent
     /// callers never share buffers.
     private let pool = WorkspacePool()
+    /// Calls in flight: when several callers embed at once, each already has a
+    /// core, so a lone text is not split further.
+    private let activeCalls = Atomic<Int>(0)
     /// Threads a call uses (its own parallelism; BLAS itself runs single-threaded).
     let threads = 2
     /// Chunks with fewer tokens are not split across texts (splitting costs more than it gains).
@@ -75,7 +79,11 @@ public final class MiniLMEncoder: SentenceEmbedder {
         guard !tokenized.isEmpty else { return }
         let order = tokenized.indices.sorted { tokenized[$0].count > tokenized[$1].count }
         let workspaces = pool.take(threads, config: config)
-        defer { pool.give(workspaces) }
+        let concurrentCallers = activeCalls.add(1, ordering: .relaxed).newValue
+        defer {
+            activeCalls.subtract(1, ordering: .relaxed)
+            pool.give(workspaces)
+        }
         var start = 0
         while start < order.count {
             var end = start, tokens = 0
@@ -83,7 +91,7 @@ public final class MiniLMEncoder: SentenceEmbedder {
                 tokens += tokenized[order[end]].count; end += 1
             }
             let chunk = Array(order[start..<end])
-            if chunk.count >= 2 && tokens >= minSplitTokens {
+            if chunk.count >= 2 && tokens >= minSplitTokens && concurrentCallers < threads {
                 // Longest first, each text to the lighter half: halves within one text of each other.
                 var split: [[Int]] = [[], []], load = [0, 0]
                 for i in chunk {
@@ -99,7 +107,7 @@ public final class MiniLMEncoder: SentenceEmbedder {
                 }
             } else {
                 forward(chunk.map { tokenized[$0] }, workspace: workspaces[0], out: out, rowsOut: chunk,
-                        parallel: splitSingleText)
+                        parallel: splitSingleText && concurrentCallers < threads)
             }
             start = end
         }
