@@ -158,6 +158,48 @@ public enum MiniLMKernels {
         for i in 0..<n { x[i] *= inv }
     }
 
+    /// e^x for x <= 0 (softmax arguments), 16 at a time: x = n ln2 + r with |r| <= ln2/2,
+    /// e^r by its degree-6 Taylor polynomial (relative error ~2e-7), 2^n through the exponent bits.
+    /// Below -87 (e^x under Float's normal range) the result is 0.
+    @inline(__always) static func exp16(_ x: V) -> V {
+        let xc = pointwiseMax(x, V(repeating: -87))
+        let n = (xc * 1.4426950408889634).rounded(.toNearestOrEven)
+        let r = xc - n * 0.693145751953125 - n * 1.428606765330187e-06  // ln2 split in two for accuracy
+        var p = V(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let bits = (SIMD16<Int32>(n) &+ 127) &<< 23
+        let e = p * unsafeBitCast(bits, to: V.self)
+        return e.replacing(with: 0, where: x .< -87)
+    }
+
+    /// e^x element-wise for x <= 0, n a multiple of 16 (for the kernel test).
+    public static func expNonPositive(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        while i < n { store(exp16(load(x + i)), x + i); i += 16 }
+    }
+
+    /// Softmax in place of row[0..<n], vectorised; row must have room for n rounded up to 16
+    /// (entries n..<that are scratch and left at 0).
+    @inline(__always) static func softmaxPadded(_ row: UnsafeMutablePointer<Float>, count n: Int) {
+        let np = (n + 15) & ~15
+        for j in n..<np { row[j] = -.infinity }
+        var m = V(repeating: -.infinity)
+        var j = 0
+        while j < np { m = pointwiseMax(m, load(row + j)); j += 16 }
+        let mx = m.max()
+        var s = V()
+        j = 0
+        while j < np { let e = exp16(load(row + j) - mx); store(e, row + j); s += e; j += 16 }
+        let inv = 1 / s.sum()
+        j = 0
+        while j < np { store(load(row + j) * inv, row + j); j += 16 }
+    }
+
     // MARK: Attention
 
     /// Floats of scratch that `attention` needs for a text of `length` tokens.
@@ -186,24 +228,39 @@ public enum MiniLMKernels {
             }
             for d in 0..<D { for j in L..<Lp { kT[d * Lp + j] = 0 } }
             for i in 0..<L {
-                // row[j] = q_i · k_j / √D, 16 keys at a time
+                // row[j] = q_i · k_j / √D, 16 keys at a time; two independent FMA chains over d
                 let q = qh + i * stride3
                 var jb = 0
                 while jb < Lp {
-                    var acc = V()
-                    for d in 0..<D { acc += q[d] * load(kT + d * Lp + jb) }
-                    store(acc * scale, row + jb)
+                    var a0 = V(), a1 = V()
+                    var d = 0
+                    while d < D {
+                        a0.addProduct(V(repeating: q[d]), load(kT + d * Lp + jb))
+                        a1.addProduct(V(repeating: q[d + 1]), load(kT + (d + 1) * Lp + jb))
+                        d += 2
+                    }
+                    store((a0 + a1) * scale, row + jb)
                     jb += 16
                 }
-                softmax(row, count: L)
-                // out_i = Σ_j row[j] v_j
+                softmaxPadded(row, count: L)
+                // out_i = Σ_j row[j] v_j, for D == 32 both halves in one pass over j
                 let o = out + i * C + h * D
-                var d = 0
-                while d < D {
-                    var acc = V()
-                    for j in 0..<L { acc += row[j] * load(vh + j * stride3 + d) }
-                    store(acc, o + d)
-                    d += 16
+                if D == 32 {
+                    var a0 = V(), a1 = V()
+                    for j in 0..<L {
+                        let v = vh + j * stride3, p = V(repeating: row[j])
+                        a0.addProduct(p, load(v))
+                        a1.addProduct(p, load(v + 16))
+                    }
+                    store(a0, o); store(a1, o + 16)
+                } else {
+                    var d = 0
+                    while d < D {
+                        var acc = V()
+                        for j in 0..<L { acc.addProduct(V(repeating: row[j]), load(vh + j * stride3 + d)) }
+                        store(acc, o + d)
+                        d += 16
+                    }
                 }
             }
         }
