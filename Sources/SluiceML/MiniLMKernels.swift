@@ -158,13 +158,15 @@ public enum MiniLMKernels {
         for i in 0..<n { x[i] *= inv }
     }
 
-    /// e^x for x <= 0 (softmax arguments), 16 at a time: x = n ln2 + r with |r| <= ln2/2,
+    /// e^x for -87 <= x <= 0 (softmax arguments), 16 at a time: x = n ln2 + r with |r| <= ln2/2,
     /// e^r by its degree-6 Taylor polynomial (relative error ~2e-7), 2^n through the exponent bits.
-    /// Below -87 (e^x under Float's normal range) the result is 0.
+    /// No clamping here (SIMD min/max compile to scalar code): callers keep x >= -87.
     @inline(__always) static func exp16(_ x: V) -> V {
-        let xc = pointwiseMax(x, V(repeating: -87))
-        let n = (xc * 1.4426950408889634).rounded(.toNearestOrEven)
-        let r = xc - n * 0.693145751953125 - n * 1.428606765330187e-06  // ln2 split in two for accuracy
+        // Round x/ln2 to an integer by adding 1.5 * 2^23: n lands in the low mantissa bits.
+        let magic = V(repeating: 12582912)
+        let k = x * 1.4426950408889634 + magic
+        let n = k - magic
+        let r = x - n * 0.693145751953125 - n * 1.428606765330187e-06  // ln2 split in two for accuracy
         var p = V(repeating: 1.0 / 720)
         p = p * r + 1.0 / 120
         p = p * r + 1.0 / 24
@@ -172,29 +174,28 @@ public enum MiniLMKernels {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD16<Int32>(n) &+ 127) &<< 23
-        let e = p * unsafeBitCast(bits, to: V.self)
-        return e.replacing(with: 0, where: x .< -87)
+        let bits = (unsafeBitCast(k, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: V.self)
     }
 
-    /// e^x element-wise for x <= 0, n a multiple of 16 (for the kernel test).
+    /// e^x element-wise for -87 <= x <= 0, n a multiple of 16 (for the kernel test).
     public static func expNonPositive(_ x: UnsafeMutablePointer<Float>, count n: Int) {
         var i = 0
         while i < n { store(exp16(load(x + i)), x + i); i += 16 }
     }
 
-    /// Softmax in place of row[0..<n], vectorised; row must have room for n rounded up to 16
-    /// (entries n..<that are scratch and left at 0).
+    /// Softmax in place of row[0..<n], vectorised; row must have room for n rounded up
+    /// to 16 (entries n..<that are scratch: they end up ~1e-38 and are never read).
+    /// Arguments below e^-87 of the maximum are taken as e^-87 (~1.6e-38, i.e. 0).
     @inline(__always) static func softmaxPadded(_ row: UnsafeMutablePointer<Float>, count n: Int) {
         let np = (n + 15) & ~15
-        for j in n..<np { row[j] = -.infinity }
-        var m = V(repeating: -.infinity)
-        var j = 0
-        while j < np { m = pointwiseMax(m, load(row + j)); j += 16 }
-        let mx = m.max()
+        var mx = -Float.infinity
+        for j in 0..<n { mx = max(mx, row[j]) }
+        for j in 0..<n { row[j] = max(row[j] - mx, -87) }
+        for j in n..<np { row[j] = -87 }
         var s = V()
-        j = 0
-        while j < np { let e = exp16(load(row + j) - mx); store(e, row + j); s += e; j += 16 }
+        var j = 0
+        while j < np { let e = exp16(load(row + j)); store(e, row + j); s += e; j += 16 }
         let inv = 1 / s.sum()
         j = 0
         while j < np { store(load(row + j) * inv, row + j); j += 16 }
