@@ -14,6 +14,7 @@ struct BenchEmbed: ParsableCommand {
     @Option(help: "Model directory (default: SLUICE_MODEL_DIR or .deps/model).") var model: String?
     @Option(help: "Corpus CSV (default: .deps/corpus/tweets.csv).") var corpus: String?
     @Option(help: "Batch sizes to measure.") var batches: [Int] = [1, 32]
+    @Option(help: "Also measure batch 1 with this many concurrent callers (0: skip).") var callers = 2
     @Flag(help: "Skip the PyTorch peer even if sentence-transformers is installed.") var noPeer = false
 
     func run() throws {
@@ -40,8 +41,9 @@ struct BenchEmbed: ParsableCommand {
         _ = try encoder.embed(Array(sample.prefix(64)))  // warm up: touch weights, size buffers
         var results: [Int: Double] = [:]
         for batch in batches {
-            var rates: [Double] = []
+            var rates: [Double] = [], cpuRates: [Double] = []
             for _ in 0..<runs {
+                let cpu0 = cpuSeconds()
                 let start = DispatchTime.now().uptimeNanoseconds
                 var i = 0
                 while i < sample.count {
@@ -50,17 +52,48 @@ struct BenchEmbed: ParsableCommand {
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 rates.append(Double(sample.count) / seconds)
+                cpuRates.append(Double(sample.count) / (cpuSeconds() - cpu0))
             }
             let median = rates.sorted()[rates.count / 2]
             results[batch] = median
             let gflops = median * flops / Double(sample.count) / 1e9
             print("batch \(batch): \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
+                + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate; "
+                + "\(f1(cpuRates.sorted()[cpuRates.count / 2])) sentences per CPU-second")
+        }
+        if callers > 1 {
+            // Many batch-1 requests at once (a server, several partitions): callers take every n-th text.
+            var rates: [Double] = []
+            for _ in 0..<runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let n = callers
+                DispatchQueue.concurrentPerform(iterations: n) { c in
+                    for i in stride(from: c, to: sample.count, by: n) { _ = try? encoder.embed([sample[i]]) }
+                }
+                rates.append(Double(sample.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            }
+            let median = rates.sorted()[rates.count / 2]
+            let gflops = median * flops / Double(sample.count) / 1e9
+            print("batch 1, \(callers) concurrent callers: \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
                 + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate")
         }
+        print("load average: \(loadAverage()) (other processes share these cores; wall-clock rates drop when it exceeds 2)")
         print("peak resident memory (VmHWM): \(peakResidentMB()) MB")
         print("peers (ENVIRONMENT.md, same kind of machine): PyTorch 2 threads 58 batch-1 / 94 batch-32; "
             + "ONNX fp32 50 / 48; ONNX int8 94 / 96")
         if !noPeer { runPyTorchPeer(sample) }
+    }
+
+    func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
+            .joined(separator: " ") ?? "?"
     }
 
     func f1(_ x: Double) -> String { String(format: "%.1f", x) }

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Synchronization
 
 /// sentence-transformers/all-MiniLM-L6-v2 in Swift: BERT (6 layers, hidden 384,
 /// 12 heads, FFN 1536), mean pooling, L2 normalisation. Weights are read in
@@ -18,12 +19,19 @@ public final class MiniLMEncoder: SentenceEmbedder {
     let config: BertConfig
     let tokenizer: WordPieceTokenizer
     let weights: MiniLMWeights
-    /// Serialises forward passes (they own both cores, the workspaces and BLAS's thread count).
-    private let computeLock = NSLock()
-    private let workspaces: [Workspace]
-    /// Chunks with fewer tokens run on one thread (splitting costs more than it gains).
+    /// Scratch for forward passes; each call takes what it needs, so concurrent
+    /// callers never share buffers.
+    private let pool = WorkspacePool()
+    /// Calls in flight: when several callers embed at once, each already has a
+    /// core, so a lone text is not split further.
+    private let activeCalls = Atomic<Int>(0)
+    /// Threads a call uses (its own parallelism; BLAS itself runs single-threaded).
+    let threads = 2
+    /// Chunks with fewer tokens are not split across texts (splitting costs more than it gains).
     let minSplitTokens = 24
-    let singleTextBLASThreads: Int32 = ProcessInfo.processInfo.environment["SLUICE_BLAS_THREADS"].flatMap { Int32($0) } ?? 2
+    /// Whether a lone text splits each GEMM's columns and the attention heads over
+    /// `threads` threads (`SLUICE_SPLIT_SINGLE=0` turns it off).
+    let splitSingleText = ProcessInfo.processInfo.environment["SLUICE_SPLIT_SINGLE"] != "0"
     /// Tokens per forward chunk: bounds scratch memory (about 30 MB at 2048).
     let chunkTokens = 2048
 
@@ -36,7 +44,7 @@ public final class MiniLMEncoder: SentenceEmbedder {
         let tensors = try SafeTensors(path: files.weights)
         weights = try MiniLMWeights(file: tensors, config: config)
         dimension = config.hidden
-        workspaces = [Workspace(config: config), Workspace(config: config)]
+        MiniLMEncoder.configureBLAS()
         var sizeLE = UInt64(tensors.fileSize).littleEndian
         let digest = SHA256.hash(tensors.headerBytes + withUnsafeBytes(of: &sizeLE) { Array($0) })
         modelID = "all-MiniLM-L6-v2@" + digest.prefix(4).map { String(format: "%02x", $0) }.joined()
@@ -64,14 +72,18 @@ public final class MiniLMEncoder: SentenceEmbedder {
     ///
     /// Texts are sorted longest first and cut into chunks of at most `chunkTokens`
     /// tokens. A chunk of several texts is split in two halves of about equal
-    /// tokens, run concurrently on two threads with one BLAS thread each; a lone
-    /// text runs on one thread with two BLAS threads. Calls are serialised: one
-    /// call already uses both cores.
+    /// tokens, run concurrently on two threads (each with its own scratch and
+    /// single-threaded BLAS); a lone text splits its GEMM columns and attention
+    /// heads over the two threads instead. Safe to call concurrently.
     public func embedFlat(tokenized: [[Int32]], into out: UnsafeMutablePointer<Float>) {
         guard !tokenized.isEmpty else { return }
         let order = tokenized.indices.sorted { tokenized[$0].count > tokenized[$1].count }
-        computeLock.lock()
-        defer { computeLock.unlock() }
+        let workspaces = pool.take(threads, config: config)
+        let concurrentCallers = activeCalls.add(1, ordering: .relaxed).newValue
+        defer {
+            activeCalls.subtract(1, ordering: .relaxed)
+            pool.give(workspaces)
+        }
         var start = 0
         while start < order.count {
             var end = start, tokens = 0
@@ -79,7 +91,7 @@ public final class MiniLMEncoder: SentenceEmbedder {
                 tokens += tokenized[order[end]].count; end += 1
             }
             let chunk = Array(order[start..<end])
-            if chunk.count >= 2 && tokens >= minSplitTokens {
+            if chunk.count >= 2 && tokens >= minSplitTokens && concurrentCallers < threads {
                 // Longest first, each text to the lighter half: halves within one text of each other.
                 var split: [[Int]] = [[], []], load = [0, 0]
                 for i in chunk {
@@ -87,27 +99,44 @@ public final class MiniLMEncoder: SentenceEmbedder {
                     split[w].append(i); load[w] += tokenized[i].count
                 }
                 let halves = split
-                setBLASThreads(1)
                 let outAddress = UInt(bitPattern: out)
                 DispatchQueue.concurrentPerform(iterations: 2) { w in
                     let out = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
-                    forward(halves[w].map { tokenized[$0] }, workspace: workspaces[w], out: out, rowsOut: halves[w])
+                    forward(halves[w].map { tokenized[$0] }, workspace: workspaces[w], out: out, rowsOut: halves[w],
+                            parallel: false)
                 }
             } else {
-                setBLASThreads(singleTextBLASThreads)
-                forward(chunk.map { tokenized[$0] }, workspace: workspaces[0], out: out, rowsOut: chunk)
+                forward(chunk.map { tokenized[$0] }, workspace: workspaces[0], out: out, rowsOut: chunk,
+                        parallel: splitSingleText && concurrentCallers < threads)
             }
             start = end
         }
     }
 
-    /// BLAS's thread count is process-wide; set it for each chunk (a cheap call).
-    private func setBLASThreads(_ n: Int32) {
-        openblas_set_num_threads(n)
+    /// BLAS runs single-threaded: the encoder does its own parallelism over two
+    /// threads (OpenBLAS's own threads gained nothing on large GEMMs here and
+    /// spin-wait badly when the cores are shared).
+    static func configureBLAS() {
+        openblas_set_num_threads(1)
+    }
+}
+
+/// Workspaces not in use, handed out to calls and returned afterwards.
+final class WorkspacePool: @unchecked Sendable {  // state guarded by lock
+    private let lock = NSLock()
+    private var free: [Workspace] = []
+
+    func take(_ n: Int, config: BertConfig) -> [Workspace] {
+        lock.lock()
+        let got = Array(free.suffix(n))
+        free.removeLast(got.count)
+        lock.unlock()
+        return got + (0..<(n - got.count)).map { _ in Workspace(config: config) }
     }
 
-    /// Restores the thread count the encoder expects after someone else changed it.
-    static func configureBLAS() {
-        openblas_set_num_threads(2)
+    func give(_ workspaces: [Workspace]) {
+        lock.lock()
+        free.append(contentsOf: workspaces)
+        lock.unlock()
     }
 }

@@ -13,6 +13,7 @@ final class Workspace: @unchecked Sendable {  // used by one thread at a time (p
     var tmp = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] projection output
     var ffn = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, F]
     var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // attention scratch
+    var scores2 = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // second thread's attention scratch
 
     init(config: BertConfig) {
         C = config.hidden
@@ -32,44 +33,63 @@ final class Workspace: @unchecked Sendable {  // used by one thread at a time (p
         }
         let need = MiniLMKernels.attentionScratchCount(length: L, hidden: C, heads: heads)
         if need > scoreCapacity {
-            scores.deallocate()
-            scores = .allocate(capacity: need)
+            scores.deallocate(); scores2.deallocate()
+            scores = .allocate(capacity: need); scores2 = .allocate(capacity: need)
             scoreCapacity = need
         }
     }
 
-    deinit { for p in [x, qkv, ctx, tmp, ffn, scores] { p.deallocate() } }
+    deinit { for p in [x, qkv, ctx, tmp, ffn, scores, scores2] { p.deallocate() } }
 }
 
 extension MiniLMEncoder {
     /// The whole model on one packed chunk. texts: token ids of each text; row
     /// `rowsOut[i]` of `out` ([N, C]) receives text i's embedding.
-    func forward(_ texts: [[Int32]], workspace ws: Workspace, out: UnsafeMutablePointer<Float>, rowsOut: [Int]) {
+    /// With `parallel`, each GEMM's output columns and the attention heads are split over two threads.
+    func forward(_ texts: [[Int32]], workspace ws: Workspace, out: UnsafeMutablePointer<Float>, rowsOut: [Int],
+                 parallel: Bool) {
         let cfg = config, C = cfg.hidden, F = cfg.intermediate
-        var offsets = [Int](repeating: 0, count: texts.count + 1)
-        for (i, t) in texts.enumerated() { offsets[i + 1] = offsets[i] + t.count }
+        var starts = [Int](repeating: 0, count: texts.count + 1)
+        for (i, t) in texts.enumerated() { starts[i + 1] = starts[i] + t.count }
+        let offsets = starts
         let T = offsets[texts.count]
         ws.reserve(tokens: T, longest: texts.map(\.count).max() ?? 1)
 
         embeddings(texts, offsets: offsets, x: ws.x)
         for layer in weights.layers {
             // qkv[T, 3C] = x[T, C] · Wqkv[3C, C]ᵀ + bqkv
-            matmul(ws.x, layer.qkvW, bias: layer.qkvB, ws.qkv, rows: T, n: 3 * C, k: C)
+            matmul(ws.x, layer.qkvW, bias: layer.qkvB, ws.qkv, rows: T, n: 3 * C, k: C, parallel: parallel)
             // ctx[T, C] = per text, per head softmax(q kᵀ / √D) v
-            for i in 0..<texts.count {
-                let s = offsets[i], L = offsets[i + 1] - s
-                MiniLMKernels.attention(qkv: ws.qkv + s * 3 * C, out: ws.ctx + s * C, scratch: ws.scores,
-                                        length: L, hidden: C, heads: cfg.heads)
+            if parallel {
+                let qkv = UInt(bitPattern: ws.qkv), ctx = UInt(bitPattern: ws.ctx)
+                let scratch = [UInt(bitPattern: ws.scores), UInt(bitPattern: ws.scores2)]
+                let H = cfg.heads
+                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    for i in 0..<texts.count {
+                        let s = offsets[i], L = offsets[i + 1] - s
+                        MiniLMKernels.attention(
+                            qkv: UnsafePointer(bitPattern: qkv)! + s * 3 * C,
+                            out: UnsafeMutablePointer(bitPattern: ctx)! + s * C,
+                            scratch: UnsafeMutablePointer(bitPattern: scratch[part])!,
+                            length: L, hidden: C, heads: H, headRange: part * H / 2..<(part + 1) * H / 2)
+                    }
+                }
+            } else {
+                for i in 0..<texts.count {
+                    let s = offsets[i], L = offsets[i + 1] - s
+                    MiniLMKernels.attention(qkv: ws.qkv + s * 3 * C, out: ws.ctx + s * C, scratch: ws.scores,
+                                            length: L, hidden: C, heads: cfg.heads)
+                }
             }
             // x = LayerNorm(x + ctx · Woᵀ + bo)
-            matmul(ws.ctx, layer.outW, bias: nil, ws.tmp, rows: T, n: C, k: C)
+            matmul(ws.ctx, layer.outW, bias: nil, ws.tmp, rows: T, n: C, k: C, parallel: parallel)
             MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.outB, gamma: layer.ln1G,
                                             beta: layer.ln1B, rows: T, cols: C, eps: cfg.layerNormEps)
             // ffn[T, F] = gelu(x · W1ᵀ + b1)
-            matmul(ws.x, layer.ffn1W, bias: nil, ws.ffn, rows: T, n: F, k: C)
+            matmul(ws.x, layer.ffn1W, bias: nil, ws.ffn, rows: T, n: F, k: C, parallel: parallel)
             MiniLMKernels.biasGelu(ws.ffn, bias: layer.ffn1B, rows: T, cols: F)
             // x = LayerNorm(x + ffn · W2ᵀ + b2)
-            matmul(ws.ffn, layer.ffn2W, bias: nil, ws.tmp, rows: T, n: C, k: F)
+            matmul(ws.ffn, layer.ffn2W, bias: nil, ws.tmp, rows: T, n: C, k: F, parallel: parallel)
             MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.ffn2B, gamma: layer.ln2G,
                                             beta: layer.ln2B, rows: T, cols: C, eps: cfg.layerNormEps)
         }
@@ -94,15 +114,27 @@ extension MiniLMEncoder {
     }
 
     /// c[rows, n] = a[rows, k] · w[n, k]ᵀ (+ bias[n]); w as stored by PyTorch ([out, in]).
+    /// With `parallel`, two threads each compute half of c's columns (half of w's rows).
     func matmul(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int) {
+                _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int, parallel: Bool = false) {
         var beta: Float = 0
         if let bias {
             for r in 0..<rows { (c + r * n).update(from: bias, count: n) }
             beta = 1
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k),
-                    1, a, Int32(k), w, Int32(k), beta, c, Int32(n))
+        if !parallel {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k),
+                        1, a, Int32(k), w, Int32(k), beta, c, Int32(n))
+            return
+        }
+        let half = (n / 2 + 15) & ~15, b = beta
+        let (pa, pw, pc) = (UInt(bitPattern: a), UInt(bitPattern: w), UInt(bitPattern: c))
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            let n0 = part == 0 ? 0 : half, cols = part == 0 ? half : n - half
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(k),
+                        1, UnsafePointer(bitPattern: pa)!, Int32(k), UnsafePointer<Float>(bitPattern: pw)! + n0 * k,
+                        Int32(k), b, UnsafeMutablePointer<Float>(bitPattern: pc)! + n0, Int32(n))
+        }
     }
 
     /// out[C] = normalize(mean over rows of x[rows, C]).

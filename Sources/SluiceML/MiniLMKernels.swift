@@ -158,6 +158,49 @@ public enum MiniLMKernels {
         for i in 0..<n { x[i] *= inv }
     }
 
+    /// e^x for -87 <= x <= 0 (softmax arguments), 16 at a time: x = n ln2 + r with |r| <= ln2/2,
+    /// e^r by its degree-6 Taylor polynomial (relative error ~2e-7), 2^n through the exponent bits.
+    /// No clamping here (SIMD min/max compile to scalar code): callers keep x >= -87.
+    @inline(__always) static func exp16(_ x: V) -> V {
+        // Round x/ln2 to an integer by adding 1.5 * 2^23: n lands in the low mantissa bits.
+        let magic = V(repeating: 12582912)
+        let k = x * 1.4426950408889634 + magic
+        let n = k - magic
+        let r = x - n * 0.693145751953125 - n * 1.428606765330187e-06  // ln2 split in two for accuracy
+        var p = V(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let bits = (unsafeBitCast(k, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: V.self)
+    }
+
+    /// e^x element-wise for -87 <= x <= 0, n a multiple of 16 (for the kernel test).
+    public static func expNonPositive(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        while i < n { store(exp16(load(x + i)), x + i); i += 16 }
+    }
+
+    /// Softmax in place of row[0..<n], vectorised; row must have room for n rounded up
+    /// to 16 (entries n..<that are scratch: they end up ~1e-38 and are never read).
+    /// Arguments below e^-87 of the maximum are taken as e^-87 (~1.6e-38, i.e. 0).
+    @inline(__always) static func softmaxPadded(_ row: UnsafeMutablePointer<Float>, count n: Int) {
+        let np = (n + 15) & ~15
+        var mx = -Float.infinity
+        for j in 0..<n { mx = max(mx, row[j]) }
+        for j in 0..<n { row[j] = max(row[j] - mx, -87) }
+        for j in n..<np { row[j] = -87 }
+        var s = V()
+        var j = 0
+        while j < np { let e = exp16(load(row + j)); store(e, row + j); s += e; j += 16 }
+        let inv = 1 / s.sum()
+        j = 0
+        while j < np { store(load(row + j) * inv, row + j); j += 16 }
+    }
+
     // MARK: Attention
 
     /// Floats of scratch that `attention` needs for a text of `length` tokens.
@@ -186,24 +229,39 @@ public enum MiniLMKernels {
             }
             for d in 0..<D { for j in L..<Lp { kT[d * Lp + j] = 0 } }
             for i in 0..<L {
-                // row[j] = q_i · k_j / √D, 16 keys at a time
+                // row[j] = q_i · k_j / √D, 16 keys at a time; two independent FMA chains over d
                 let q = qh + i * stride3
                 var jb = 0
                 while jb < Lp {
-                    var acc = V()
-                    for d in 0..<D { acc += q[d] * load(kT + d * Lp + jb) }
-                    store(acc * scale, row + jb)
+                    var a0 = V(), a1 = V()
+                    var d = 0
+                    while d < D {
+                        a0.addProduct(V(repeating: q[d]), load(kT + d * Lp + jb))
+                        a1.addProduct(V(repeating: q[d + 1]), load(kT + (d + 1) * Lp + jb))
+                        d += 2
+                    }
+                    store((a0 + a1) * scale, row + jb)
                     jb += 16
                 }
-                softmax(row, count: L)
-                // out_i = Σ_j row[j] v_j
+                softmaxPadded(row, count: L)
+                // out_i = Σ_j row[j] v_j, for D == 32 both halves in one pass over j
                 let o = out + i * C + h * D
-                var d = 0
-                while d < D {
-                    var acc = V()
-                    for j in 0..<L { acc += row[j] * load(vh + j * stride3 + d) }
-                    store(acc, o + d)
-                    d += 16
+                if D == 32 {
+                    var a0 = V(), a1 = V()
+                    for j in 0..<L {
+                        let v = vh + j * stride3, p = V(repeating: row[j])
+                        a0.addProduct(p, load(v))
+                        a1.addProduct(p, load(v + 16))
+                    }
+                    store(a0, o); store(a1, o + 16)
+                } else {
+                    var d = 0
+                    while d < D {
+                        var acc = V()
+                        for j in 0..<L { acc.addProduct(V(repeating: row[j]), load(vh + j * stride3 + d)) }
+                        store(acc, o + d)
+                        d += 16
+                    }
                 }
             }
         }

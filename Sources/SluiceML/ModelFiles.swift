@@ -15,8 +15,8 @@ public struct ModelFiles: Sendable {
             dir = explicit
         } else if let env = ProcessInfo.processInfo.environment["SLUICE_MODEL_DIR"], !env.isEmpty {
             dir = env
-        } else if let found = DepsLocator.find(".deps/model/model.safetensors") {
-            dir = (found as NSString).deletingLastPathComponent
+        } else if let found = DepsLocator.find(".deps/model") {
+            dir = found
         } else {
             throw ModelError(path: ".deps/model", problem: "model directory not found (searched upwards from "
                 + "\(FileManager.default.currentDirectoryPath) and the executable's directory)")

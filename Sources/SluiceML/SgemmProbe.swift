@@ -5,7 +5,7 @@ import Foundation
 /// encoder gets to it (row-major, B transposed, as the encoder calls it).
 public enum SgemmProbe {
     /// GFLOP/s of c[m, n] = a[m, k] · b[n, k]ᵀ over about `seconds`, with `threads` BLAS threads.
-    /// Restores the encoder's thread setting afterwards.
+    /// Restores the encoder's setting (one BLAS thread) afterwards.
     public static func gflops(m: Int, n: Int, k: Int, threads: Int, seconds: Double = 1) -> Double {
         let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: n * k)

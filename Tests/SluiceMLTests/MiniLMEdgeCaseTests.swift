@@ -1,5 +1,6 @@
 import Foundation
 import SluiceML
+import Synchronization
 import XCTest
 
 /// Inputs that must not crash, and model files that must fail clearly.
@@ -117,5 +118,24 @@ final class MiniLMEdgeCaseTests: XCTestCase {
             XCTAssertTrue(FileManager.default.createFile(atPath: dst, contents: Data([1, 2, 3])))
         }
         assertModelError(tiny, mentions: ["model.safetensors", "truncated"])
+    }
+}
+
+final class MiniLMConcurrencyTests: XCTestCase {
+    /// Several callers at once (each may get its own scratch) agree with one caller.
+    func testConcurrentCallersGetSameResults() throws {
+        guard let e = Shared.encoder else { throw XCTSkip("model not set up (make setup)") }
+        let texts = ["one short text", "another, slightly longer, text about kafka streams", "", "naïve café résumé"]
+        let expected = try e.embed(texts)
+        let results = Mutex<[[[Float]]]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { c in
+            let mine = (try? e.embed(c % 2 == 0 ? texts : [texts[c % texts.count]])) ?? []
+            results.withLock { $0.append(c % 2 == 0 ? mine : [mine.first ?? []]) }
+        }
+        for r in results.withLock({ $0 }) {
+            for v in r {
+                XCTAssertTrue(expected.contains { Shared.cosine($0, v) >= 0.99999 })
+            }
+        }
     }
 }

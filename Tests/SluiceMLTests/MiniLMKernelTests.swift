@@ -51,6 +51,16 @@ final class MiniLMKernelTests: XCTestCase {
         }
     }
 
+    func testExpMatchesReference() {
+        var x = random(4096, scale: 87).map { -abs($0) } + [0, -1e-7, -0.3465, -0.3466, -86.9, -87]
+        while x.count % 16 != 0 { x.append(-1) }
+        let ref = x.map { Foundation.exp(Double($0)) }
+        x.withUnsafeMutableBufferPointer { MiniLMKernels.expNonPositive($0.baseAddress!, count: $0.count) }
+        var worst = 0.0
+        for i in x.indices { worst = max(worst, abs(Double(x[i]) - ref[i]) / ref[i]) }
+        XCTAssertLessThan(worst, 1e-6, "exp relative error")
+    }
+
     func testAttentionMatchesReference() {
         for L in [1, 5, 16, 33] {
             let C = 384, heads = 12
