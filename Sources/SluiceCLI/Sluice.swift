@@ -6,7 +6,7 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "Run deep-learning steps as streaming workflows over Kafka.",
         subcommands: [
-            WorkflowCommand.self, WorkerCommand.self,
+            UpCommand.self, WorkflowCommand.self, WorkerCommand.self,
             EmbedCommand.self, SentimentCommand.self, Classify.self, Train.self,
             Bench.self,
         ])

@@ -151,9 +151,12 @@ public final class StageWorker: @unchecked Sendable {
     }
 
     private func consumerConfig() -> KafkaConsumerConfig {
-        KafkaConsumerConfig(
-            common: KafkaConfig(
-                bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: options.properties),
+        var properties = options.properties
+        // A fetch returns at once when data is there, but an empty one waits this long on the
+        // broker, which Tansu serves in full: keep it near the stage's batch wait, not 500 ms.
+        properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? String(max(5, min(stage.batchWaitMs, 50)))
+        return KafkaConsumerConfig(
+            common: KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: properties),
             groupID: workflow.group(of: stage), autoOffsetReset: .earliest, isolationLevel: .readCommitted)
     }
 

@@ -1,0 +1,76 @@
+import Foundation
+import SluiceEvents
+import SluiceKafka
+import SluiceML
+
+/// Feeds the workflow's input topic with tweets from the corpus at a steady
+/// rate, on its own thread, until stopped. Each event gets an id and its
+/// `created_at`, so end-to-end latency is measured from here.
+final class DemoFeeder: @unchecked Sendable {
+    private let producer: KafkaProducer
+    private let topic: String
+    private let texts: [String]
+    private let rate: Double
+    private let lock = NSLock()
+    private var stopped = false
+    private var sentCount = 0
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(brokers: String, properties: [String: String], topic: String, texts: [String], rate: Double) throws {
+        producer = try KafkaProducer(
+            config: KafkaProducerConfig(
+                common: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-up-feeder", properties: properties)))
+        self.topic = topic
+        self.texts = texts
+        self.rate = rate
+    }
+
+    var sent: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return sentCount
+    }
+
+    func start() {
+        Thread { [self] in
+            let started = DispatchTime.now().uptimeNanoseconds
+            var index = 0
+            while !isStopped {
+                // Steady pacing: event n is due at n / rate seconds after the start.
+                let due = started + UInt64(Double(index) / rate * 1e9)
+                let now = DispatchTime.now().uptimeNanoseconds
+                if due > now { Thread.sleep(forTimeInterval: Double(due - now) / 1e9) }
+                let text = texts[index % texts.count]
+                let id = "demo-\(index)"
+                let event = Envelope(id: id, createdAt: EventClock.nowMicros(), text: text)
+                do {
+                    try producer.enqueue(
+                        KafkaProducerMessage(topic: topic, key: Array(id.utf8), value: event.encoded()),
+                        onDelivery: { _ in })
+                    lock.lock()
+                    sentCount += 1
+                    lock.unlock()
+                } catch {
+                    Thread.sleep(forTimeInterval: 0.05)  // queue full: let it drain
+                    continue
+                }
+                index += 1
+            }
+            producer.close()
+            finished.signal()
+        }.start()
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        _ = finished.wait(timeout: .now() + 15)
+    }
+}

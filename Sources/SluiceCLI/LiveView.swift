@@ -1,0 +1,96 @@
+import Foundation
+import SluiceEvents
+import SluiceKafka
+
+/// Reads the workflow's output and dead-letter topics and keeps what the demo
+/// screen shows: rates, end-to-end latency, the last scored posts.
+final class LiveView: @unchecked Sendable {
+    struct Post {
+        let text: String
+        let label: String
+        let score: Double
+        let latencyMs: Double
+    }
+
+    private let consumer: KafkaConsumer
+    private let output: String
+    private let lock = NSLock()
+    private var outCount = 0
+    private var deadCount = 0
+    private var recent: [Post] = []
+    private var latencies: [Double] = []
+    private var stopped = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(brokers: String, properties: [String: String], output: String, deadLetter: String) throws {
+        consumer = try KafkaConsumer(
+            config: KafkaConsumerConfig(
+                common: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-up-view", properties: properties),
+                groupID: "sluice-up-view-\(ProcessInfo.processInfo.processIdentifier)", autoOffsetReset: .latest))
+        try consumer.subscribe(topics: [output, deadLetter])
+        self.output = output
+    }
+
+    func start() {
+        Thread { [self] in
+            while !isStopped {
+                guard let records = try? consumer.poll(maxRecords: 500, timeoutMs: 200) else { continue }
+                for record in records { take(record) }
+            }
+            consumer.close()
+            finished.signal()
+        }.start()
+    }
+
+    private func take(_ record: KafkaRecord) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard record.topic == output else {
+            deadCount += 1
+            return
+        }
+        outCount += 1
+        guard let event = try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0),
+            let last = event.hops.last
+        else { return }
+        let latency = Double(max(0, last.producedAt - event.createdAt)) / 1_000
+        latencies.append(latency)
+        if latencies.count > 2_000 { latencies.removeFirst(latencies.count - 2_000) }
+        recent.append(
+            Post(
+                text: event.text, label: event.results["label"]?["name"]?.stringValue ?? "-",
+                score: event.results["sentiment"]?["score"]?.doubleValue ?? 0, latencyMs: latency))
+        if recent.count > 6 { recent.removeFirst() }
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        _ = finished.wait(timeout: .now() + 5)
+    }
+
+    struct Figures {
+        var out: Int
+        var dead: Int
+        var p50: Double?
+        var p99: Double?
+        var recent: [Post]
+    }
+
+    var figures: Figures {
+        lock.lock()
+        defer { lock.unlock() }
+        let sorted = latencies.sorted()
+        func quantile(_ q: Double) -> Double? {
+            sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+        }
+        return Figures(out: outCount, dead: deadCount, p50: quantile(0.5), p99: quantile(0.99), recent: recent)
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import SluiceKafka
+import SluiceML
+import SluicePipeline
+import SluiceWorkflow
+
+struct UpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run a whole workflow locally: broker, topics, workers, a feed of posts and a live view.",
+        discussion: """
+            With no --brokers (and no SLUICE_BROKERS) it starts the embedded Tansu broker on a \
+            free loopback port. It then creates the workflow's topics, starts one `sluice worker` \
+            process per stage (more with --replicas STAGE=N), feeds the input topic with tweets \
+            from the corpus at --rate events per second, and shows events in and out, end-to-end \
+            latency and the last scored posts. Ctrl-C stops the feed, lets every worker finish \
+            and commit its batch, and stops the broker.
+            """)
+
+    @Option(name: .long, help: "The workflow file.")
+    var workflow = "topics/sentiment-monitoring.yaml"
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(name: .long, help: "Events per second fed to the input topic (0: no feed).")
+    var rate: Double = 25
+
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: ArgumentHelp("Workers of a stage, e.g. --replicas features=2 (default: the file's 'replicas').", valueName: "stage=N"))
+    var replicas: [String] = []
+
+    @Option(name: .long, help: "Stop by itself after this many seconds (default: run until Ctrl-C).")
+    var duration: Double?
+
+    @Option(name: .long, help: "The model folder (default: $SLUICE_MODEL_DIR, else .deps/model).")
+    var model: String?
+
+    func validate() throws {
+        guard rate >= 0 else { throw ValidationError("--rate must be 0 or more events per second") }
+        _ = try replicaCounts(stages: nil)
+    }
+
+    /// `--replicas` as stage -> count; checks names against the workflow when given.
+    func replicaCounts(stages: [String]?) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for item in replicas {
+            let parts = item.split(separator: "=")
+            guard parts.count == 2, let count = Int(parts[1]), count >= 1 else {
+                throw ValidationError("--replicas '\(item)' must look like STAGE=N with N >= 1, e.g. features=2")
+            }
+            let stage = String(parts[0])
+            if let stages, !stages.contains(stage) {
+                throw ValidationError("--replicas names stage '\(stage)'; the workflow's stages are \(stages.joined(separator: ", "))")
+            }
+            counts[stage] = count
+        }
+        return counts
+    }
+
+    func run() throws {
+        let workflow = try Workflow.load(path: workflow)
+        try StageFactory.checkModels(of: workflow, modelDirectory: model)
+        let counts = try replicaCounts(stages: workflow.stages.map(\.name))
+        let properties = try broker.extraProperties()
+
+        var embedded: EmbeddedBroker?
+        let brokers: String
+        if let given = broker.given {
+            brokers = given
+        } else {
+            embedded = try EmbeddedBroker()
+            brokers = embedded!.bootstrapServers
+            print("started the embedded broker at \(brokers) (memory only)")
+        }
+        defer { embedded?.stop() }
+
+        for (topic, outcome) in try TopicApplier.apply(
+            workflow.topics, admin: try KafkaAdmin(config: KafkaConfig(bootstrapServers: brokers, properties: properties)))
+        {
+            print("topic \(topic): \(outcome)")
+        }
+
+        let supervisor = try WorkerSupervisor(
+            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model)
+        for stage in workflow.stages {
+            for _ in 0..<(counts[stage.name] ?? stage.replicas) { try supervisor.start(stage: stage.name) }
+        }
+        print("started \(supervisor.count) workers; their logs are in \(supervisor.logDirectory.path)")
+
+        let view = try LiveView(
+            brokers: brokers, properties: properties, output: workflow.output, deadLetter: workflow.deadLetter)
+        view.start()
+        var feeder: DemoFeeder?
+        if rate > 0 {
+            let texts = try TweetCorpus.load().rows.map(\.text).filter { !$0.isEmpty }
+            feeder = try DemoFeeder(
+                brokers: brokers, properties: properties, topic: workflow.input, texts: texts, rate: rate)
+            feeder?.start()
+        }
+
+        let stop = StopFlag()
+        let signals = ShutdownSignal { _ in stop.set() }
+        defer { withExtendedLifetime(signals) {} }
+        let screen = DemoScreen(workflow: workflow, brokers: brokers, embedded: embedded != nil, supervisor: supervisor)
+        let started = Date()
+        while !stop.isSet {
+            Thread.sleep(forTimeInterval: 1)
+            screen.draw(view: view.figures, sent: feeder?.sent ?? 0, uptime: Date().timeIntervalSince(started))
+            if let duration, Date().timeIntervalSince(started) >= duration { break }
+            if let dead = supervisor.exited.first {
+                print("a worker exited unexpectedly (\(dead)); see its log in \(supervisor.logDirectory.path)")
+                break
+            }
+        }
+        print("\nstopping: feed, then workers (each finishes and commits its batch), then the broker")
+        feeder?.stop()
+        supervisor.stopAll()
+        view.stop()
+    }
+}
+
+/// A flag set from the signal queue and read by the main loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}
