@@ -8,6 +8,6 @@ struct Sluice: AsyncParsableCommand {
         subcommands: [
             WorkflowCommand.self,
             EmbedCommand.self, SentimentCommand.self, Classify.self, Train.self,
-            Bench.self,
+            Bench.self, Monitor.self,
         ])
 }
