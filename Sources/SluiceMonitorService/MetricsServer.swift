@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Serves `GET /metrics` (Prometheus text exposition, format 0.0.4) and `GET /healthz`
 /// over HTTP/1.1 with Hummingbird. Binds to 127.0.0.1 unless told otherwise: the
@@ -15,6 +16,7 @@ public final class MetricsServer: @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var task: Task<Void, any Error>?
+    private var group: ServiceGroup?
     private var boundPort: Int?
 
     /// - Parameter body: the exposition text, asked on every request (e.g.
@@ -65,9 +67,12 @@ public final class MetricsServer: @unchecked Sendable {
             },
             logger: quiet)
         let failure = LockedError()
+        // Run in a group of its own so that stop() can shut it down gracefully (no signal
+        // handlers: the command owns SIGINT/SIGTERM).
+        let group = ServiceGroup(services: [app], logger: quiet)
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
             } catch {
                 failure.set(error)
                 bound.signal()
@@ -76,6 +81,7 @@ public final class MetricsServer: @unchecked Sendable {
         }
         lock.lock()
         self.task = task
+        self.group = group
         lock.unlock()
         guard bound.wait(timeout: .now() + timeout) == .success, let port = self.port else {
             task.cancel()
@@ -86,13 +92,23 @@ public final class MetricsServer: @unchecked Sendable {
         return port
     }
 
-    /// Shuts the server down (cancels its task); returns at once.
-    public func stop() {
+    /// Shuts the server down gracefully (open requests finish); waits up to
+    /// `timeout` s for it, then cancels it.
+    public func stop(timeout: TimeInterval = 5) {
         lock.lock()
         let task = self.task
+        let group = self.group
         self.task = nil
+        self.group = nil
         lock.unlock()
-        task?.cancel()
+        guard let task, let group else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            done.signal()
+        }
+        if done.wait(timeout: .now() + timeout) == .timedOut { task.cancel() }
     }
 
     deinit { task?.cancel() }

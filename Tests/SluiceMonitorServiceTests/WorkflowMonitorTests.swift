@@ -182,6 +182,7 @@ final class WorkflowMonitorTests: XCTestCase {
         let elapsed = Date().timeIntervalSince(started)
         print("testMonitorSeesEveryStageAndHop: \(elapsed) s; all read \(readAllAt.map { $0.timeIntervalSince(started) } ?? -1) s in")
         print(monitor.tableText())
+        print("metrics record: \(metrics.serialized())")
         XCTAssertLessThan(elapsed, 90)
     }
 
