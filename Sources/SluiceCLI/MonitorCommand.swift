@@ -96,7 +96,12 @@ struct Monitor: ParsableCommand {
             if live {
                 print(screen(monitor, spec: spec, metricsPort: server?.port), terminator: "")
             } else {
-                print(monitor.snapshot().json().serialized())
+                var line = monitor.snapshot().json()
+                if case .object(var fields) = line {
+                    fields["workflow"] = .string(spec.name)
+                    line = .object(fields)
+                }
+                print(line.serialized())
             }
             fflush(nil)
         }

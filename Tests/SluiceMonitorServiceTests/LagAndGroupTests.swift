@@ -74,7 +74,7 @@ final class LagAndGroupTests: XCTestCase {
             XCTAssertTrue((9...11).contains(report.total), "lag \(report.total) outside 11 minus one batch per partition")
         }
         consumer.close()
-        print("testLagIsHighWatermarkMinusCommittedAndMembersAreCounted: \(Date().timeIntervalSince(started)) s")
+        print("testLagIsHighWatermarkMinusCommittedAndMembersAreCounted: \(Date().timeIntervalSince(started)) s, watermarks settled: \(watermarksSettled)")
     }
 
     /// The monitor's copy of the dead-letter header names matches the workers'.
