@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
@@ -59,10 +61,21 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict),
+        // The monitor consumer: Kafka in, metrics / alerts / trends out, and /metrics over HTTP.
+        .target(
+            name: "SluiceMonitorService",
+            dependencies: [
+                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
+                "SluiceMonitor", "SluiceMonitorService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +90,13 @@ let package = Package(
         .testTarget(
             name: "SluiceMonitorTests",
             dependencies: ["SluiceMonitor", "SluiceEvents", "SluiceWorkflow", "SluiceJSON"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SluiceMonitorServiceTests",
+            dependencies: [
+                "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
+                "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),

@@ -8,6 +8,6 @@ struct Sluice: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, WorkflowCommand.self, WorkerCommand.self,
             EmbedCommand.self, SentimentCommand.self, Classify.self, Train.self,
-            Bench.self,
+            Bench.self, Monitor.self,
         ])
 }

@@ -6,6 +6,7 @@ import Foundation
 public final class KafkaAdmin: @unchecked Sendable {
     private let config: KafkaConfig
     private let client: RDKafkaClient
+    var groupClient: RDKafkaClient { client }
     /// Serves error/log events of the admin handle (see `RDKafkaPollLoop`).
     private let pollLoop: RDKafkaPollLoop
 

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SluiceJSON
+import SluiceMonitor
+import SluiceMonitorService
+import SluiceWorkflow
+
+struct Monitor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Watch a running workflow: latency, hop delays, lag, replica advice, alerts.",
+        discussion: """
+            Joins the consumer group <workflow>.monitor on the workflow's output and dead-letter \
+            topics and measures, from the hops every finished event carries: processing time per \
+            event and per batch of each stage, the delay of each hop, end-to-end time, their \
+            percentiles, throughput, error rate, and the replicas each stage needs \
+            (ceil(arrival rate x per-event time / target utilisation)). Every few seconds it \
+            also reads each stage group's lag and member count from the broker.
+
+            It publishes to the topics the workflow's `monitor:` section names: one metrics \
+            record per window every window period, alert transitions (also logged), and closed \
+            sentiment-trend windows. With --metrics-port it serves GET /metrics for Prometheus \
+            (on 127.0.0.1 unless --metrics-host says otherwise).
+
+            Output: a live table refreshed every --interval seconds when stdout is a terminal, \
+            otherwise (or with --json) one JSON snapshot per line. Ctrl-C stops cleanly.
+
+            Examples:
+              sluice monitor --workflow topics/sentiment-monitoring.yaml --brokers 127.0.0.1:9092
+              sluice monitor --workflow topics/sentiment-monitoring.yaml --json --from-beginning | jq .
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The workflow file, e.g. topics/sentiment-monitoring.yaml.", valueName: "file"))
+    var workflow: String
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(name: .long, help: ArgumentHelp("Port for GET /metrics (Prometheus); 0 turns the endpoint off.", valueName: "port"))
+    var metricsPort: Int = 9464
+
+    @Option(name: .long, help: ArgumentHelp("Address the metrics endpoint binds to.", valueName: "host"))
+    var metricsHost: String = "127.0.0.1"
+
+    @Flag(name: .long, help: "Print one JSON snapshot per line (the default when stdout is not a terminal).")
+    var json = false
+
+    @Flag(name: .long, help: "Read the output and dead-letter topics from their start instead of from now.")
+    var fromBeginning = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between screen refreshes / JSON lines.", valueName: "seconds"))
+    var interval: Double = 1
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between lag and group-membership queries.", valueName: "seconds"))
+    var probeEvery: Double = 3
+
+    func validate() throws {
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0...65535") }
+        guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1 seconds") }
+        guard probeEvery >= 0.5 else { throw ValidationError("--probe-every must be at least 0.5 seconds") }
+    }
+
+    func run() throws {
+        let spec = try Workflow.load(path: workflow)
+        let brokers = try broker.required()
+        var logger = Logger(label: "sluice.monitor")
+        logger.logLevel = .info
+        let monitor = WorkflowMonitor(
+            workflow: spec,
+            options: MonitorOptions(
+                brokers: brokers, properties: try broker.extraProperties(), fromBeginning: fromBeginning,
+                probeSeconds: probeEvery),
+            logger: logger)
+
+        var server: MetricsServer?
+        if metricsPort != 0 {
+            let http = MetricsServer(host: metricsHost, port: metricsPort) { monitor.prometheusText() }
+            try http.start()
+            server = http
+        }
+        defer { server?.stop() }
+
+        let failure = Box<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            do { try monitor.run() } catch { failure.value = error }
+            done.signal()
+        }
+        thread.name = "sluice.monitor"
+        thread.start()
+        let signals = ShutdownSignal { _ in monitor.stop() }
+        defer { withExtendedLifetime(signals) {} }
+
+        let live = !json && isatty(STDOUT_FILENO) == 1
+        while done.wait(timeout: .now() + interval) == .timedOut {
+            if live {
+                print(screen(monitor, spec: spec, metricsPort: server?.port), terminator: "")
+            } else {
+                var line = monitor.snapshot().json()
+                if case .object(var fields) = line {
+                    fields["workflow"] = .string(spec.name)
+                    line = .object(fields)
+                }
+                print(line.serialized())
+            }
+            fflush(nil)
+        }
+        if let error = failure.value { throw error }
+    }
+
+    /// Clear screen, home, then the table and a status footer.
+    private func screen(_ monitor: WorkflowMonitor, spec: Workflow, metricsPort: Int?) -> String {
+        let counters = monitor.counters()
+        var text = "\u{1B}[H\u{1B}[2J"
+        text += "sluice monitor: \(spec.name)   \(spec.output) + \(spec.deadLetter)   "
+        text += monitor.isAssigned ? "reading" : "joining group \(monitor.group)..."
+        text += "\n\n" + monitor.tableText() + "\n"
+        let firing = monitor.firingAlerts().sorted()
+        text += "alerts firing: \(firing.isEmpty ? "none" : firing.joined(separator: ", "))\n"
+        text += "read \(counters.envelopes) events, \(counters.deadLetters) dead letters"
+        if counters.undecodable > 0 { text += ", \(counters.undecodable) undecodable" }
+        text += "; published \(counters.metricsPublished) metrics, \(counters.alertsPublished) alerts, \(counters.trendsPublished) trend records"
+        if let metricsPort { text += "; /metrics on \(metricsHost):\(metricsPort)" }
+        text += "\n"
+        if !counters.membershipUnknown.isEmpty {
+            text += "replicas unknown: the broker did not describe \(counters.membershipUnknown.sorted().joined(separator: ", "))\n"
+        }
+        text += "note: \(LagReport.embeddedBrokerNote)\n"
+        text += "Ctrl-C to stop\n"
+        return text
+    }
+}
+
+private final class Box<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
+}
