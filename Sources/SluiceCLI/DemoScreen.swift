@@ -1,4 +1,5 @@
 import Foundation
+import SluiceJSON
 import SluiceWorkflow
 
 /// Draws the demo's live view: a full redraw each second on a terminal, a
@@ -11,7 +12,7 @@ struct DemoScreen {
     let interactive = isatty(STDOUT_FILENO) != 0
     private let last = LastFigures()
 
-    func draw(view: LiveView.Figures, sent: Int, uptime: TimeInterval) {
+    func draw(view: LiveView.Figures, sent: Int, uptime: TimeInterval, monitorTable: String?) {
         let (inRate, outRate) = last.rates(sent: sent, out: view.out)
         let latency = view.p50.map { String(format: "p50 %.0f ms  p99 %.0f ms", $0, view.p99 ?? 0) } ?? "waiting for the first events"
         if !interactive {
@@ -33,13 +34,31 @@ struct DemoScreen {
         lines.append("last scored posts (sentiment score, topic, latency):")
         for post in view.recent.reversed() {
             let text = post.text.replacingOccurrences(of: "\n", with: " ")
-            lines.append(String(format: "  %+.2f  %-11@ %5.0f ms  %@", post.score, post.label as NSString, post.latencyMs,
-                                String(text.prefix(70)) as NSString))
+            lines.append("  " + String(format: "%+.2f", post.score) + "  " + padded(post.label, 11)
+                         + String(format: "%5.0f ms  ", post.latencyMs) + String(text.prefix(70)))
         }
+        if let monitorTable {
+            lines.append("")
+            lines.append("monitor (per stage: throughput, processing time d, batch, lag, replicas vs advice; per hop: delays):")
+            lines.append(monitorTable)
+        }
+        lines.append("")
+        lines.append("sentiment trends (last closed \(workflow.monitor.trendWindowSeconds) s window per topic):")
+        if view.trends.isEmpty { lines.append("  (the first window closes \(workflow.monitor.trendWindowSeconds) s after the first events)") }
+        for (label, window) in view.trends.sorted(by: { $0.key < $1.key }) {
+            lines.append("  " + padded(label, 11) + String(format: " n=%-5d mean %+.2f   negative %3.0f%%   positive %3.0f%%",
+                                window["count"]?.intValue ?? 0, window["mean_score"]?.doubleValue ?? 0,
+                                100 * (window["negative_share"]?.doubleValue ?? 0), 100 * (window["positive_share"]?.doubleValue ?? 0)))
+        }
+        lines.append("alerts: " + (view.alerts.isEmpty ? "none so far" : view.alerts.joined(separator: "; ")))
         lines.append("")
         lines.append("Ctrl-C stops everything cleanly.")
         FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + lines.joined(separator: "\n") + "\n").utf8))
     }
+}
+
+private func padded(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }
 
 /// The previous counts, to turn totals into per-second rates.

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceEvents
+import SluiceJSON
 import SluiceKafka
 
 /// Reads the workflow's output and dead-letter topics and keeps what the demo
@@ -22,13 +23,24 @@ final class LiveView: @unchecked Sendable {
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(brokers: String, properties: [String: String], output: String, deadLetter: String) throws {
+    /// The latest closed trend window per label ("all" for the overall one) and recent alert lines.
+    private var trends: [String: JSONValue] = [:]
+    private var alerts: [String] = []
+    private let trendsTopic: String?
+    private let alertsTopic: String?
+
+    init(
+        brokers: String, properties: [String: String], output: String, deadLetter: String,
+        trendsTopic: String? = nil, alertsTopic: String? = nil
+    ) throws {
         consumer = try KafkaConsumer(
             config: KafkaConsumerConfig(
                 common: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-up-view", properties: properties),
                 groupID: "sluice-up-view-\(ProcessInfo.processInfo.processIdentifier)", autoOffsetReset: .latest))
-        try consumer.subscribe(topics: [output, deadLetter])
+        try consumer.subscribe(topics: [output, deadLetter] + [trendsTopic, alertsTopic].compactMap { $0 })
         self.output = output
+        self.trendsTopic = trendsTopic
+        self.alertsTopic = alertsTopic
     }
 
     func start() {
@@ -45,6 +57,17 @@ final class LiveView: @unchecked Sendable {
     private func take(_ record: KafkaRecord) {
         lock.lock()
         defer { lock.unlock() }
+        if record.topic == trendsTopic || record.topic == alertsTopic {
+            guard let json = try? JSONValue.parse(record.value) else { return }
+            if record.topic == trendsTopic {
+                trends[json["label"]?.stringValue ?? "all"] = json
+            } else {
+                let subject = json["subject"]?.stringValue.map { " (\($0))" } ?? ""
+                alerts.append("\(json["rule"]?.stringValue ?? "?")\(subject): \(json["state"]?.stringValue ?? "?")")
+                if alerts.count > 4 { alerts.removeFirst() }
+            }
+            return
+        }
         guard record.topic == output else {
             deadCount += 1
             return
@@ -82,6 +105,8 @@ final class LiveView: @unchecked Sendable {
         var p50: Double?
         var p99: Double?
         var recent: [Post]
+        var trends: [String: JSONValue]
+        var alerts: [String]
     }
 
     var figures: Figures {
@@ -91,6 +116,6 @@ final class LiveView: @unchecked Sendable {
         func quantile(_ q: Double) -> Double? {
             sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
         }
-        return Figures(out: outCount, dead: deadCount, p50: quantile(0.5), p99: quantile(0.99), recent: recent)
+        return Figures(out: outCount, dead: deadCount, p50: quantile(0.5), p99: quantile(0.99), recent: recent, trends: trends, alerts: alerts)
     }
 }

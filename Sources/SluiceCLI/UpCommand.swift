@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceKafka
+import SluiceMonitorService
 import SluiceML
 import SluicePipeline
 import SluiceWorkflow
@@ -36,6 +38,12 @@ struct UpCommand: ParsableCommand {
 
     @Option(name: .long, help: "The model folder (default: $SLUICE_MODEL_DIR, else .deps/model).")
     var model: String?
+
+    @Flag(name: .long, help: "Do not run the monitor (latency, delays, lag, replica advice, alerts, trends).")
+    var noMonitor = false
+
+    @Option(name: .long, help: "Port for the monitor's GET /metrics (Prometheus); 0 turns it off.")
+    var metricsPort: Int = 9464
 
     func validate() throws {
         guard rate >= 0 else { throw ValidationError("--rate must be 0 or more events per second") }
@@ -90,8 +98,11 @@ struct UpCommand: ParsableCommand {
         print("started \(supervisor.count) workers; their logs are in \(supervisor.logDirectory.path)")
 
         let view = try LiveView(
-            brokers: brokers, properties: properties, output: workflow.output, deadLetter: workflow.deadLetter)
+            brokers: brokers, properties: properties, output: workflow.output, deadLetter: workflow.deadLetter,
+            trendsTopic: workflow.monitor.trendsTopic, alertsTopic: workflow.monitor.alertsTopic)
         view.start()
+        let monitor = noMonitor ? nil : try startMonitor(workflow, brokers: brokers, properties: properties)
+        defer { monitor?.stop() }
         var feeder: DemoFeeder?
         if rate > 0 {
             let texts = try TweetCorpus.load().rows.map(\.text).filter { !$0.isEmpty }
@@ -107,7 +118,9 @@ struct UpCommand: ParsableCommand {
         let started = Date()
         while !stop.isSet {
             Thread.sleep(forTimeInterval: 1)
-            screen.draw(view: view.figures, sent: feeder?.sent ?? 0, uptime: Date().timeIntervalSince(started))
+            screen.draw(
+                view: view.figures, sent: feeder?.sent ?? 0, uptime: Date().timeIntervalSince(started),
+                monitorTable: monitor?.monitor.tableText())
             if let duration, Date().timeIntervalSince(started) >= duration { break }
             if let dead = supervisor.exited.first {
                 print("a worker exited unexpectedly (\(dead)); see its log in \(supervisor.logDirectory.path)")
@@ -118,6 +131,51 @@ struct UpCommand: ParsableCommand {
         feeder?.stop()
         supervisor.stopAll()
         view.stop()
+    }
+}
+
+extension UpCommand {
+    /// The monitor runs in this process on its own thread, publishing to the
+    /// workflow's metrics, alerts and trends topics, and serving /metrics.
+    func startMonitor(_ workflow: Workflow, brokers: String, properties: [String: String]) throws -> RunningMonitor {
+        var logger = Logger(label: "sluice.monitor")
+        logger.logLevel = .error  // alerts show on the screen; keep the log quiet under the live view
+        let monitor = WorkflowMonitor(
+            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties), logger: logger)
+        var server: MetricsServer?
+        if metricsPort != 0 {
+            let http = MetricsServer(host: "127.0.0.1", port: metricsPort) { monitor.prometheusText() }
+            do {
+                try http.start()
+                server = http
+                print("monitor: Prometheus metrics at http://127.0.0.1:\(http.port)/metrics")
+            } catch {
+                print("monitor: /metrics not served (\(error)); pass --metrics-port to pick another port")
+            }
+        }
+        return RunningMonitor(monitor: monitor, server: server)
+    }
+}
+
+/// The in-process monitor of `sluice up` and its metrics endpoint.
+final class RunningMonitor: @unchecked Sendable {
+    let monitor: WorkflowMonitor
+    let server: MetricsServer?
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(monitor: WorkflowMonitor, server: MetricsServer?) {
+        self.monitor = monitor
+        self.server = server
+        Thread { [self] in
+            try? monitor.run()
+            finished.signal()
+        }.start()
+    }
+
+    func stop() {
+        monitor.stop()
+        _ = finished.wait(timeout: .now() + 10)
+        server?.stop()
     }
 }
 
