@@ -64,10 +64,7 @@ func readToEnd(
     consumer: KafkaConsumer, admin: KafkaAdmin, topic: String, start: [Int32: Int64]? = nil,
     stop: StopFlag, idleTimeoutSeconds: Double = 20, body: ([KafkaRecord]) throws -> Void
 ) throws {
-    let partitions = try admin.describeTopic(topic).partitions
-    guard !partitions.isEmpty else {
-        throw CLIError("topic '\(topic)' does not exist: create it with `sluice topics apply WORKFLOW-FILE`")
-    }
+    let partitions = try existingPartitions(admin: admin, topic: topic)
     var remaining: [Int32: Int64] = [:]  // partition -> high watermark still to reach
     for partition in partitions {
         let marks = try admin.watermarks(topic: topic, partition: partition)
@@ -104,3 +101,14 @@ func readToEnd(
 
 /// "1 partition", "4 partitions"
 func partitionsText(_ count: Int) -> String { count == 1 ? "1 partition" : "\(count) partitions" }
+
+/// The topic's partitions, or an error saying how to create it. Uses the
+/// all-topics listing: a metadata request for one named topic makes brokers
+/// that auto-create topics (Tansu does) create it with default settings.
+func existingPartitions(admin: KafkaAdmin, topic: String) throws -> [Int32] {
+    guard let found = try admin.listTopics().first(where: { $0.name == topic }), !found.partitions.isEmpty else {
+        throw CLIError("topic '\(topic)' does not exist: create it with `sluice topics apply WORKFLOW-FILE` "
+            + "(see `sluice topics list`)")
+    }
+    return found.partitions
+}

@@ -39,9 +39,7 @@ struct ConsumeCommand: ParsableCommand {
                 common: config, groupID: groupID, autoOffsetReset: fromBeginning ? .earliest : .latest))
         defer { consumer.close() }
         let admin = try KafkaAdmin(config: config)
-        guard try !admin.describeTopic(topic).partitions.isEmpty else {
-            throw CLIError("topic '\(topic)' does not exist on \(config.bootstrapServers) (see `sluice topics list`)")
-        }
+        _ = try existingPartitions(admin: admin, topic: topic)
         let stop = StopFlag()
         let signals = ShutdownSignal { _ in stop.set() }
         defer { withExtendedLifetime(signals) {} }

@@ -137,7 +137,7 @@ struct DLQCommand: ParsableCommand {
             defer { withExtendedLifetime(signals) {} }
 
             // Where the group resumes, so partitions it has already read to the end are not waited for.
-            let partitions = try admin.describeTopic(flow.deadLetter).partitions
+            let partitions = try existingPartitions(admin: admin, topic: flow.deadLetter)
             var start: [Int32: Int64] = [:]
             for (key, offset) in try consumer.committed(
                 partitions.map { KafkaTopicPartition(topic: flow.deadLetter, partition: $0) })

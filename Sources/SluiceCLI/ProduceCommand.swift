@@ -43,10 +43,7 @@ struct ProduceCommand: ParsableCommand {
     func run() throws {
         let config = try broker.kafkaConfig(clientID: "sluice-produce")
         let admin = try KafkaAdmin(config: config)
-        guard try admin.listTopics().contains(where: { $0.name == topic }) else {
-            throw CLIError("topic '\(topic)' does not exist on \(config.bootstrapServers): "
-                + "create it with `sluice topics apply WORKFLOW-FILE`")
-        }
+        _ = try existingPartitions(admin: admin, topic: topic)
         let input: UnsafeMutablePointer<FILE>
         if let file, file != "-" {
             guard let opened = fopen(file, "r") else { throw CLIError("cannot open '\(file)': \(String(cString: strerror(errno)))") }
