@@ -66,6 +66,17 @@ final class SluiceToolTests: XCTestCase {
 
     // MARK: produce and consume
 
+    func testMissingTopicIsReportedNotCreated() throws {
+        for arguments in [["consume", "--topic", "missing", "--max", "1"], ["produce", "--topic", "missing"]] {
+            let result = try sluice(arguments, stdin: "{}\n", timeout: 30)
+            XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stderr.contains("topic 'missing' does not exist"), result.stderr)
+        }
+        let list = try sluice(["topics", "list"])
+        XCTAssertFalse(list.stdout.contains("missing"), list.stdout)
+    }
+
+
     func testProduceFillsInIdsAndConsumeReturnsEverything() throws {
         let topics = try write("topics.yaml", "topics:\n  posts: { partitions: 4 }\n")
         XCTAssertEqual(try sluice(["topics", "apply", topics]).status, 0)
