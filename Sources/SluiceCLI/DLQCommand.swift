@@ -31,8 +31,7 @@ struct DLQCommand: ParsableCommand {
             let admin = try KafkaAdmin(config: config)
             let consumer = try KafkaConsumer(
                 config: KafkaConsumerConfig(
-                    common: config, groupID: "sluice-dlq-list-\(UUID().uuidString.prefix(8).lowercased())",
-                    isolationLevel: .readUncommitted))
+                    common: config, groupID: "sluice-dlq-list-\(UUID().uuidString.prefix(8).lowercased())"))
             defer { consumer.close() }
             let stop = StopFlag()
             let signals = ShutdownSignal { _ in stop.set() }
@@ -128,7 +127,7 @@ struct DLQCommand: ParsableCommand {
             let admin = try KafkaAdmin(config: config)
             let group = "\(flow.name).dlq-replay"
             let consumer = try KafkaConsumer(
-                config: KafkaConsumerConfig(common: config, groupID: group, isolationLevel: .readUncommitted))
+                config: KafkaConsumerConfig(common: config, groupID: group))
             defer { consumer.close() }
             let producer = dryRun ? nil : try KafkaProducer(config: KafkaProducerConfig(common: config))
             defer { producer?.close() }
