@@ -91,6 +91,8 @@ let package = Package(
             name: "SluiceMonitorTests",
             dependencies: ["SluiceMonitor", "SluiceEvents", "SluiceWorkflow", "SluiceJSON"],
             swiftSettings: strict),
+        // Runs the built `sluice` binary (.build/<config>/sluice; `make test` builds it first) as a subprocess.
+        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorServiceTests",
             dependencies: [

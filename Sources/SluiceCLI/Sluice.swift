@@ -6,8 +6,10 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "Run deep-learning steps as streaming workflows over Kafka.",
         subcommands: [
-            UpCommand.self, WorkflowCommand.self, WorkerCommand.self,
+            UpCommand.self, WorkerCommand.self, Monitor.self,
+            BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, DLQCommand.self,
+            WorkflowCommand.self,
             EmbedCommand.self, SentimentCommand.self, Classify.self, Train.self,
-            Bench.self, Monitor.self,
+            Bench.self,
         ])
 }

@@ -58,7 +58,7 @@ public enum TweetCorpus {
     }
 
     /// Decodes UTF-8 leniently; `replaced` counts invalid sequences (each became U+FFFD).
-    static func decode(_ bytes: [UInt8]) -> (text: String, replaced: Int) {
+    public static func decode(_ bytes: [UInt8]) -> (text: String, replaced: Int) {
         var scalars = String.UnicodeScalarView()
         var replaced = 0
         var parser = Unicode.UTF8.ForwardParser()
@@ -74,7 +74,7 @@ public enum TweetCorpus {
     }
 
     /// Splits CSV bytes into records of raw field bytes (quotes removed).
-    static func parseCSV(_ bytes: [UInt8]) -> [[[UInt8]]] {
+    public static func parseCSV(_ bytes: [UInt8]) -> [[[UInt8]]] {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         var records: [[[UInt8]]] = []
         var record: [[UInt8]] = []
