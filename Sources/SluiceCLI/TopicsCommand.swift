@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceKafka
+import SluicePipeline
 import SluiceWorkflow
 
 /// `sluice topics apply|list`
@@ -27,38 +28,23 @@ struct TopicsCommand: ParsableCommand {
         func run() throws {
             let specs = try Workflow.loadTopics(path: file)
             let admin = try KafkaAdmin(config: try broker.kafkaConfig(clientID: "sluice-topics"))
-            var existing: [String: Int] = [:]
-            for topic in try admin.listTopics() { existing[topic.name] = topic.partitionCount }
-            let missing = specs.filter { existing[$0.name] == nil }
-            let outcome = missing.isEmpty ? [:] : try admin.createTopics(missing.map {
-                KafkaNewTopic(
-                    name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicationFactor),
-                    config: $0.config)
-            })
             var failures = 0
             var mismatches = 0
-            for spec in specs {
-                var have = existing[spec.name]
-                switch outcome[spec.name] {
-                case .created?:
-                    print("created \(spec.name) (\(partitionsText(spec.partitions)))")
-                    continue
-                case .failed(let error)?:
-                    failures += 1
-                    printError("failed \(spec.name): \(error)")
-                    continue
-                case .alreadyExists?:  // created by someone else since we listed
-                    have = try admin.describeTopic(spec.name).partitionCount
-                case nil:
-                    break
-                }
-                let count = have ?? 0
-                print("exists \(spec.name) (\(partitionsText(count)))")
-                if count != spec.partitions {
+            for (topic, outcome) in try TopicApplier.apply(specs, admin: admin) {
+                switch outcome {
+                case .created(let count):
+                    print("created \(topic) (\(partitionsText(count)))")
+                case .exists(let count):
+                    print("exists \(topic) (\(partitionsText(count)))")
+                case .partitionsDiffer(let have, let want):
                     mismatches += 1
+                    print("exists \(topic) (\(partitionsText(have)))")
                     printError(
-                        "warning: \(spec.name) has \(count) partitions, \(file) wants \(spec.partitions); "
+                        "warning: \(topic) has \(have) partitions, \(file) wants \(want); "
                             + "not changed (Kafka can only add partitions; sluice never alters existing topics)")
+                case .failed(let reason):
+                    failures += 1
+                    printError("failed \(topic): \(reason)")
                 }
             }
             if mismatches > 0 {

@@ -88,6 +88,7 @@ struct UpCommand: ParsableCommand {
             workflow.topics, admin: try KafkaAdmin(config: KafkaConfig(bootstrapServers: brokers, properties: properties)))
         {
             print("topic \(topic): \(outcome)")
+            if case .failed = outcome { throw CLIError("could not create topic \(topic); check the broker and the topic config") }
         }
 
         let supervisor = try WorkerSupervisor(
@@ -176,21 +177,5 @@ final class RunningMonitor: @unchecked Sendable {
         monitor.stop()
         _ = finished.wait(timeout: .now() + 10)
         server?.stop()
-    }
-}
-
-/// A flag set from the signal queue and read by the main loop.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
     }
 }
