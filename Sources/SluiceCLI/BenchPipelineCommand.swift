@@ -89,6 +89,10 @@ struct BenchPipeline: ParsableCommand {
             + "(target >= 0.90: \(flow.eventsPerSecond / encoderRate >= 0.9 ? "met" : "NOT met")); "
             + "\(flow.events) events in \(String(format: "%.2f", flow.seconds)) s, \(flow.duplicates) duplicates, "
             + "\(flow.deadLettered) dead-lettered")
+        print(pad("  where the time went (steps, from the hops)")
+            + flow.stepSeconds.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ")
+            + " of \(String(format: "%.2f", flow.seconds)) s; embedding inside the worker ran at "
+            + "\(f1(Double(flow.events) / max(1e-9, flow.stepSeconds.first { $0.stage == embedStage.name }?.seconds ?? 0))) sentences/s")
         print(pad("end-to-end latency at \(f1(latency.rate)) events/s")
             + "p50 \(ms(latency.p50Ms)), p99 \(ms(latency.p99Ms)), max \(ms(latency.maxMs)) "
             + "(\(latency.measured) of \(latency.fed) events fed over \(f0(latencySeconds)) s; created_at -> last hop's produced_at)")

@@ -35,6 +35,8 @@ public struct PipelineBenchmark: Sendable {
         public var seconds: Double
         public var duplicates: Int
         public var deadLettered: Int
+        /// Per stage, in workflow order: the seconds its step ran (process_us / batch_size summed over events).
+        public var stepSeconds: [(stage: String, seconds: Double)]
         public var eventsPerSecond: Double { Double(events) / seconds }
     }
 
@@ -86,9 +88,13 @@ public struct PipelineBenchmark: Sendable {
         let start = min(allAssigned, firstConsumed ?? allAssigned)
         let end = outputs.envelopes.values.compactMap { $0.hops.last?.producedAt }.max() ?? EventClock.nowMicros()
         let deadLettered = workers.reduce(0) { $0 + $1.worker.counters.snapshot.deadLettered }
+        var busy: [String: Double] = [:]
+        for event in outputs.envelopes.values {
+            for hop in event.hops { busy[hop.stage, default: 0] += Double(hop.processMicros) / Double(max(1, hop.batchSize)) / 1e6 }
+        }
         return Throughput(
             events: outputs.envelopes.count, seconds: Double(end - start) / 1e6, duplicates: outputs.duplicates,
-            deadLettered: deadLettered)
+            deadLettered: deadLettered, stepSeconds: workflow.stages.map { ($0.name, busy[$0.name] ?? 0) })
     }
 
     /// Starts the workers first, then feeds `texts` (cycled) at `rate` events/s,
