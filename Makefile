@@ -23,6 +23,7 @@ test: build
 bench: build
 	$(BIN) bench kafka
 	$(BIN) bench embed
+	$(BIN) bench pipeline
 
 clean:
 	rm -rf .build

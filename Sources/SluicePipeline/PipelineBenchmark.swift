@@ -1,0 +1,327 @@
+import Foundation
+import Logging
+import SluiceEvents
+import SluiceKafka
+import SluiceML
+import SluiceWorkflow
+
+/// The measurements behind `sluice bench pipeline`: a workflow run in-process
+/// (one `StageWorker` per stage, each on its own thread) against a broker.
+/// Every phase gets fresh topics and consumer groups (`renamed(_:suffix:)`), so
+/// phases never read each other's records.
+public struct PipelineBenchmark: Sendable {
+    public let brokers: String
+    public let properties: [String: String]
+    public let modelDirectory: String?
+    /// Progress lines (the command sends them to stderr).
+    public let progress: @Sendable (String) -> Void
+
+    public init(
+        brokers: String, properties: [String: String] = [:], modelDirectory: String? = nil,
+        progress: @escaping @Sendable (String) -> Void
+    ) {
+        self.brokers = brokers
+        self.properties = properties
+        self.modelDirectory = modelDirectory
+        self.progress = progress
+    }
+
+    var config: KafkaConfig { KafkaConfig(bootstrapServers: brokers, clientID: "sluice-bench", properties: properties) }
+
+    // MARK: results
+
+    public struct Throughput: Sendable {
+        public var events: Int
+        public var seconds: Double
+        public var duplicates: Int
+        public var deadLettered: Int
+        /// Per stage, in workflow order: the seconds its step ran (process_us / batch_size summed over events).
+        public var stepSeconds: [(stage: String, seconds: Double)]
+        public var eventsPerSecond: Double { Double(events) / seconds }
+    }
+
+    public struct Latency: Sendable {
+        public var rate: Double
+        public var fed: Int
+        public var measured: Int
+        public var p50Ms: Double
+        public var p99Ms: Double
+        public var maxMs: Double
+    }
+
+    // MARK: phases
+
+    /// The engine alone: `texts` embedded in batches of `batchSize`, after a warm-up batch. Sentences/s.
+    public func embeddingRate(texts: [String], batchSize: Int) throws -> Double {
+        let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
+        _ = try encoder.embed(Array(texts.prefix(batchSize)))
+        let start = DispatchTime.now().uptimeNanoseconds
+        var i = 0
+        while i < texts.count {
+            _ = try encoder.embed(Array(texts[i..<min(i + batchSize, texts.count)]))
+            i += batchSize
+        }
+        return Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// Pre-produces `texts` to the workflow's input, then starts one worker per
+    /// stage and times from when all of them hold partitions (or the first
+    /// record was consumed, if earlier) to the last hop of the last output.
+    public func throughput(_ workflow: Workflow, texts: [String], phase: String) throws -> Throughput {
+        try applyTopics(workflow)
+        progress("[\(phase)] producing \(texts.count) events to \(workflow.input)")
+        try produce(texts: texts, topic: workflow.input, idPrefix: phase)
+        let reader = try OutputReader(config: config, topic: workflow.output)
+        defer { reader.close() }
+        let workers = try startWorkers(workflow, phase: phase, reader: reader)
+        defer { workers.forEach { $0.stop() } }
+        let allAssigned = EventClock.nowMicros()
+        progress("[\(phase)] all workers hold partitions; waiting for \(texts.count) events on \(workflow.output)")
+        let timeout = max(120, Double(texts.count) / 5)
+        let outputs = try reader.read(count: texts.count, timeout: timeout, progress: progressEvery(phase, total: texts.count))
+        guard outputs.envelopes.count >= texts.count else {
+            throw PipelineError(
+                "[\(phase)] only \(outputs.envelopes.count) of \(texts.count) events reached \(workflow.output) within \(Int(timeout)) s")
+        }
+        let firstStage = workflow.stages.first?.name
+        let firstConsumed = outputs.envelopes.values.compactMap { $0.hops.first { $0.stage == firstStage }?.consumedAt }.min()
+        let start = min(allAssigned, firstConsumed ?? allAssigned)
+        let end = outputs.envelopes.values.compactMap { $0.hops.last?.producedAt }.max() ?? EventClock.nowMicros()
+        let deadLettered = workers.reduce(0) { $0 + $1.worker.counters.snapshot.deadLettered }
+        var busy: [String: Double] = [:]
+        for event in outputs.envelopes.values {
+            for hop in event.hops { busy[hop.stage, default: 0] += Double(hop.processMicros) / Double(max(1, hop.batchSize)) / 1e6 }
+        }
+        return Throughput(
+            events: outputs.envelopes.count, seconds: Double(end - start) / 1e6, duplicates: outputs.duplicates,
+            deadLettered: deadLettered, stepSeconds: workflow.stages.map { ($0.name, busy[$0.name] ?? 0) })
+    }
+
+    /// Starts the workers first, then feeds `texts` (cycled) at `rate` events/s,
+    /// steadily paced, for `seconds`; latency is created_at to the last hop's produced_at.
+    public func latency(_ workflow: Workflow, texts: [String], rate: Double, seconds: Double, phase: String) throws -> Latency {
+        try applyTopics(workflow)
+        let reader = try OutputReader(config: config, topic: workflow.output)
+        defer { reader.close() }
+        let workers = try startWorkers(workflow, phase: phase, reader: reader)
+        defer { workers.forEach { $0.stop() } }
+        progress("[\(phase)] feeding \(workflow.input) at \(String(format: "%.1f", rate)) events/s for \(Int(seconds)) s")
+        let fed = try feed(texts: texts, topic: workflow.input, rate: rate, seconds: seconds, idPrefix: phase)
+        progress("[\(phase)] fed \(fed) events; waiting for them on \(workflow.output)")
+        let outputs = try reader.read(count: fed, timeout: 60 + seconds, progress: progressEvery(phase, total: fed))
+        let latencies = outputs.envelopes.values.compactMap { event -> Double? in
+            guard let last = event.hops.last else { return nil }
+            return Double(last.producedAt - event.createdAt) / 1000
+        }.sorted()
+        guard !latencies.isEmpty else { throw PipelineError("[\(phase)] no event came out of \(workflow.output)") }
+        func percentile(_ p: Double) -> Double {
+            latencies[min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))]
+        }
+        return Latency(
+            rate: rate, fed: fed, measured: latencies.count, p50Ms: percentile(0.5), p99Ms: percentile(0.99),
+            maxMs: latencies.last!)
+    }
+
+    // MARK: pieces
+
+    /// The workflow with every topic, and so every consumer group, renamed: `<name>-<suffix>`.
+    public static func renamed(_ workflow: Workflow, suffix: String) -> Workflow {
+        var copy = workflow
+        func rename(_ topic: String) -> String { "\(topic)-\(suffix)" }
+        copy.name = "\(workflow.name)-\(suffix)"
+        copy.topics = workflow.topics.map { var t = $0; t.name = rename(t.name); return t }
+        copy.input = rename(workflow.input)
+        copy.output = rename(workflow.output)
+        copy.deadLetter = rename(workflow.deadLetter)
+        copy.stages = workflow.stages.map { var s = $0; s.input = rename(s.input); s.output = rename(s.output); return s }
+        return copy
+    }
+
+    public func applyTopics(_ workflow: Workflow) throws {
+        _ = try TopicApplier.apply(workflow.topics, admin: try KafkaAdmin(config: config))
+    }
+
+    /// Creates one topic (for the peer).
+    public func createTopic(_ name: String, partitions: Int) throws {
+        _ = try TopicApplier.apply([TopicSpec(name: name, partitions: partitions)], admin: try KafkaAdmin(config: config))
+    }
+
+    /// Sends `texts` as events `<idPrefix>-<i>` and waits for every acknowledgement.
+    public func produce(texts: [String], topic: String, idPrefix: String) throws {
+        let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+        defer { producer.close() }
+        let messages = texts.enumerated().map { i, text in
+            let id = "\(idPrefix)-\(i)"
+            return KafkaProducerMessage(
+                topic: topic, key: Array(id.utf8),
+                value: Envelope(id: id, createdAt: EventClock.nowMicros(), text: text).encoded())
+        }
+        let reports = try producer.sendBatch(messages, timeoutMs: 120_000)
+        let failed = reports.filter { !$0.isDelivered }.count
+        guard failed == 0 else { throw PipelineError("\(failed) of \(messages.count) events to \(topic) were not acknowledged") }
+    }
+
+    /// Steady pacing: event n is sent n / rate seconds after the start. Returns how many were acknowledged.
+    func feed(texts: [String], topic: String, rate: Double, seconds: Double, idPrefix: String) throws -> Int {
+        let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+        let collector = DeliveryCount()
+        let total = max(1, Int(rate * seconds))
+        let started = DispatchTime.now().uptimeNanoseconds
+        for index in 0..<total {
+            let due = started + UInt64(Double(index) / rate * 1e9)
+            let now = DispatchTime.now().uptimeNanoseconds
+            if due > now { Thread.sleep(forTimeInterval: Double(due - now) / 1e9) }
+            let id = "\(idPrefix)-\(index)"
+            let event = Envelope(id: id, createdAt: EventClock.nowMicros(), text: texts[index % texts.count])
+            try producer.enqueue(
+                KafkaProducerMessage(topic: topic, key: Array(id.utf8), value: event.encoded()), waitingForSpaceUpToMs: 10_000
+            ) { report in collector.add(report.isDelivered) }
+        }
+        try producer.flush()
+        producer.close()
+        return collector.delivered
+    }
+
+    /// Starts the later stages and waits until they (and the output reader) hold
+    /// partitions, then the first stage, so no input is consumed before the whole chain is ready.
+    func startWorkers(_ workflow: Workflow, phase: String, reader: OutputReader) throws -> [ThreadedWorker] {
+        progress("[\(phase)] loading \(workflow.stages.count) stages and joining their groups")
+        var workers: [ThreadedWorker] = []
+        do {
+            let steps = try workflow.stages.map { try StageFactory.make($0, workflow: workflow, modelDirectory: modelDirectory) }
+            for (spec, step) in zip(workflow.stages, steps).dropFirst() {
+                workers.append(worker(workflow, spec, step, phase: phase))
+            }
+            try reader.waitForAssignment(timeout: 60)
+            for w in workers { try w.waitForAssignment(timeout: 60) }
+            if let first = workflow.stages.first {
+                let w = worker(workflow, first, steps[0], phase: phase)
+                workers.insert(w, at: 0)
+                try w.waitForAssignment(timeout: 60)
+            }
+        } catch {
+            workers.forEach { $0.stop() }
+            throw error
+        }
+        return workers
+    }
+
+    private func worker(_ workflow: Workflow, _ spec: StageSpec, _ step: any Stage, phase: String) -> ThreadedWorker {
+        var logger = Logger(label: "bench.\(spec.name)")
+        logger.logLevel = .warning
+        return ThreadedWorker(
+            worker: StageWorker(
+                workflow: workflow, stage: spec, step: step,
+                options: WorkerOptions(brokers: brokers, properties: properties, workerID: "bench-\(phase)-\(spec.name)"),
+                logger: logger))
+    }
+
+    private func progressEvery(_ phase: String, total: Int) -> @Sendable (Int) -> Void {
+        let progress = self.progress
+        return { count in progress("[\(phase)] \(count) / \(total) events out") }
+    }
+}
+
+/// Counts delivery reports from the producer's poll thread.
+final class DeliveryCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add(_ delivered: Bool) {
+        lock.lock()
+        if delivered { count += 1 }
+        lock.unlock()
+    }
+    var delivered: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}
+
+/// A `StageWorker` running on its own thread.
+final class ThreadedWorker: @unchecked Sendable {
+    let worker: StageWorker
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(worker: StageWorker) {
+        self.worker = worker
+        let thread = Thread { [worker, finished] in
+            try? worker.run()
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    func waitForAssignment(timeout: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while worker.counters.snapshot.assigned.isEmpty {
+            guard Date() < deadline else {
+                throw PipelineError("worker \(worker.options.workerID) got no partitions within \(Int(timeout)) s")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func stop() {
+        worker.stop()
+        _ = finished.wait(timeout: .now() + 30)
+    }
+}
+
+/// Reads a workflow's output topic (read_committed, from the start) in its own group.
+final class OutputReader {
+    let consumer: KafkaConsumer
+    private var assigned = false
+    private var pending: [KafkaRecord] = []
+
+    init(config: KafkaConfig, topic: String) throws {
+        consumer = try KafkaConsumer(config: KafkaConsumerConfig(common: config, groupID: "bench-reader-\(UUID().uuidString)"))
+        try consumer.subscribe(topics: [topic])
+    }
+
+    /// Polls (keeping whatever arrives) until the group gives this reader partitions.
+    func waitForAssignment(timeout: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !assigned {
+            pending += try consumer.poll(maxRecords: 1_000, timeoutMs: 100)
+            assigned = !(try consumer.assignment()).isEmpty
+            guard assigned || Date() < deadline else { throw PipelineError("the output reader got no partitions within \(Int(timeout)) s") }
+        }
+    }
+
+    /// Reads until `count` distinct events are in hand or the timeout; decodes after
+    /// the raw count is reached, so the reader takes little CPU from the workers meanwhile.
+    func read(count: Int, timeout: TimeInterval, progress: (Int) -> Void) throws -> (envelopes: [String: Envelope], duplicates: Int) {
+        var records = pending
+        pending = []
+        var envelopes: [String: Envelope] = [:]
+        var duplicates = 0
+        var decoded = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        var lastReport = Date()
+        while Date() < deadline {
+            records += try consumer.poll(maxRecords: 1_000, timeoutMs: 100)
+            if Date().timeIntervalSince(lastReport) >= 2 {
+                progress(records.count)
+                lastReport = Date()
+            }
+            if records.count >= count {
+                for record in records[decoded...] {
+                    guard let event = try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0) else { continue }
+                    if envelopes.updateValue(event, forKey: event.id) != nil { duplicates += 1 }
+                }
+                decoded = records.count
+                if envelopes.count >= count { break }
+            }
+        }
+        if decoded < records.count {
+            for record in records[decoded...] {
+                guard let event = try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0) else { continue }
+                if envelopes.updateValue(event, forKey: event.id) != nil { duplicates += 1 }
+            }
+        }
+        return (envelopes, duplicates)
+    }
+
+    func close() { consumer.close() }
+}
