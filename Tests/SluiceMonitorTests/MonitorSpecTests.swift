@@ -14,7 +14,7 @@ final class MonitorSpecTests: XCTestCase {
         XCTAssertEqual(monitor.metricsTopic, "metrics")
         XCTAssertEqual(monitor.alertsTopic, "alerts")
         XCTAssertEqual(monitor.trendsTopic, "trends")
-        XCTAssertEqual(monitor.trendWindowSeconds, 60)
+        XCTAssertEqual(monitor.trendWindowSeconds, 30)
         XCTAssertEqual(monitor.rules.map(\.metric), [.p99EndToEndMs, .lag, .deadLetterRate, .stallSeconds, .stallSeconds])
         XCTAssertEqual(monitor.rules[1].stage, "features")
         XCTAssertEqual(monitor.rules[0].above, 2_000)
