@@ -17,8 +17,10 @@ build: setup
 run: build
 	$(BIN) up
 
+# No test uses @testable: without testable imports the test build reuses the
+# modules `build` compiled instead of compiling every package a second time.
 test: build
-	$(SWIFT) test -c $(CONFIG)
+	$(SWIFT) test -c $(CONFIG) --disable-testable-imports
 
 bench: build
 	$(BIN) bench kafka
