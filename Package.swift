@@ -102,5 +102,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
+        // Checks compose/ (Dockerfile, docker-compose.yml, prometheus.yml) without a Docker engine;
+        // runs the built `sluice` binary like SluiceToolTests.
+        .testTarget(
+            name: "SluiceDeployTests", dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
     ]
 )
