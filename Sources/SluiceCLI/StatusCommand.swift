@@ -88,8 +88,9 @@ struct StatusCommand: ParsableCommand {
         }
     }
 
-    /// `stages[].replicas_needed` of the newest record of the shortest window on the
-    /// workflow's metrics topic (the monitor publishes one record per window).
+    /// `stages[].replicas_needed` from the newest publication on the workflow's metrics
+    /// topic (the monitor publishes one record per window at once): per stage, the
+    /// shortest window that has a figure (a quiet 10 s window has none, the 60 s one may).
     func latestReplicasNeeded(_ spec: Workflow, config: KafkaConfig, admin: KafkaAdmin, topics: Set<String>) throws
         -> [String: Int]
     {
@@ -98,13 +99,17 @@ struct StatusCommand: ParsableCommand {
         let records = try RegistryView.readTail(
             config: config, admin: admin, topic: metrics, partitions: partitions, last: 20, timeoutMs: 10_000)
         let snapshots = records.compactMap { try? JSONValue.parse($0.value) }.filter { $0["stages"]?.arrayValue != nil }
-        let shortest = snapshots.compactMap { $0["window_s"]?.intValue }.min()
-        let candidates = snapshots.filter { shortest == nil || $0["window_s"]?.intValue == shortest }
-        guard let newest = candidates.max(by: { ($0["at"]?.intValue ?? 0) < ($1["at"]?.intValue ?? 0) }) else { return [:] }
+        guard let newest = snapshots.compactMap({ $0["at"]?.intValue }).max() else { return [:] }
+        let windows = snapshots.filter { $0["at"]?.intValue == newest }
+            .sorted { ($0["window_s"]?.intValue ?? Int.max) < ($1["window_s"]?.intValue ?? Int.max) }
         var result: [String: Int] = [:]
-        for stage in newest["stages"]?.arrayValue ?? [] {
-            if let name = stage["stage"]?.stringValue, let needed = stage["replicas_needed"]?.intValue {
-                result[name] = needed
+        for window in windows {
+            for stage in window["stages"]?.arrayValue ?? [] {
+                if let name = stage["stage"]?.stringValue, result[name] == nil,
+                    let needed = stage["replicas_needed"]?.intValue
+                {
+                    result[name] = needed
+                }
             }
         }
         return result
@@ -118,7 +123,8 @@ struct StatusCommand: ParsableCommand {
             let needed = row.replicasNeeded.map(String.init) ?? "-"
             let lag = row.lag.map(String.init) ?? "-"
             let wanted = row.replicasWanted.map { ", \($0) in the workflow file" } ?? ""
-            out += "\n\(row.workflow)/\(row.stage): \(row.live) live replicas\(wanted), needed \(needed), lag \(lag)\n"
+            let live = row.live == 1 ? "1 live replica" : "\(row.live) live replicas"
+            out += "\n\(row.workflow)/\(row.stage): \(live)\(wanted), needed \(needed), lag \(lag)\n"
             out += memberTable(row.members)
         }
         if !monitors.isEmpty {
