@@ -47,10 +47,15 @@ let package = Package(
             name: "SluiceWorkflow",
             dependencies: ["SluiceKafka", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
+        // Who is running: the compacted registry topic, its announcer (heartbeats) and its reader.
+        .target(
+            name: "SluiceRegistry",
+            dependencies: ["SluiceKafka", "SluiceJSON", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
+                "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -65,7 +70,7 @@ let package = Package(
         .target(
             name: "SluiceMonitorService",
             dependencies: [
-                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON",
+                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,7 +80,7 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
-                "SluiceMonitor", "SluiceMonitorService",
+                "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -98,6 +103,13 @@ let package = Package(
             dependencies: [
                 "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
                 "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SluiceRegistryTests",
+            dependencies: [
+                "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -36,6 +36,8 @@ struct Monitor: ParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
 
+    @OptionGroup var registry: RegistryOptions
+
     @Option(name: .long, help: ArgumentHelp("Port for GET /metrics (Prometheus); 0 turns the endpoint off.", valueName: "port"))
     var metricsPort: Int = 9464
 
@@ -69,7 +71,7 @@ struct Monitor: ParsableCommand {
             workflow: spec,
             options: MonitorOptions(
                 brokers: brokers, properties: try broker.extraProperties(), fromBeginning: fromBeginning,
-                probeSeconds: probeEvery),
+                probeSeconds: probeEvery, registry: registry.settings),
             logger: logger)
 
         var server: MetricsServer?

@@ -5,6 +5,7 @@ import SluiceKafka
 import SluiceMonitorService
 import SluiceML
 import SluicePipeline
+import SluiceRegistry
 import SluiceWorkflow
 
 struct UpCommand: ParsableCommand {
@@ -142,7 +143,8 @@ extension UpCommand {
         var logger = Logger(label: "sluice.monitor")
         logger.logLevel = .error  // alerts show on the screen; keep the log quiet under the live view
         let monitor = WorkflowMonitor(
-            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties), logger: logger)
+            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties, registry: RegistrySettings()),
+            logger: logger)
         var server: MetricsServer?
         if metricsPort != 0 {
             let http = MetricsServer(host: "127.0.0.1", port: metricsPort) { monitor.prometheusText() }

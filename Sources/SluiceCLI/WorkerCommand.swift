@@ -29,6 +29,8 @@ struct WorkerCommand: ParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
 
+    @OptionGroup var registry: RegistryOptions
+
     @Option(name: .long, help: "The model folder (default: $SLUICE_MODEL_DIR, else .deps/model).")
     var model: String?
 
@@ -44,7 +46,8 @@ struct WorkerCommand: ParsableCommand {
             throw ValidationError("no stage '\(stage)' in \(self.workflow); its stages are: \(names)")
         }
         let options = WorkerOptions(
-            brokers: try broker.required(), properties: try broker.extraProperties(), instance: instance)
+            brokers: try broker.required(), properties: try broker.extraProperties(), instance: instance,
+            registry: registry.settings)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
         let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)

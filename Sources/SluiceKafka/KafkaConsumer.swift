@@ -35,6 +35,14 @@ public final class KafkaConsumer: @unchecked Sendable {
         try client.subscribe(topics)
     }
 
+    /// Reads these partitions from the given offsets without joining the group
+    /// (no rebalance wait, nothing committed unless asked): for readers that
+    /// scan a topic, e.g. the registry. Use instead of `subscribe`, not with it.
+    public func assign(_ offsets: [KafkaTopicPartitionOffset]) throws(KafkaError) {
+        try ensureOpen()
+        try client.assign(offsets)
+    }
+
     /// Blocking: returns up to `maxRecords` records, waiting at most `timeoutMs`
     /// in all; returns what it has as soon as the next record does not come in
     /// the remaining time. Transient errors (librdkafka retries them) are

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRegistry
 
 /// How a `WorkflowMonitor` connects and how often it does each part of its work.
 public struct MonitorOptions: Sendable {
@@ -21,12 +22,15 @@ public struct MonitorOptions: Sendable {
     public var probeTimeoutMs: Int
     /// Shown as the client id of the monitor's Kafka clients.
     public var clientID: String
+    /// When set, the monitor announces itself in the registry topic while it runs. nil: no registry.
+    public var registry: RegistrySettings?
 
     public init(
         brokers: String, properties: [String: String] = [:], fromBeginning: Bool = false, tickSeconds: Double = 1,
         publishSeconds: Double? = nil, probeSeconds: Double = 3, probeTimeoutMs: Int = 5_000,
-        clientID: String = "sluice-monitor"
+        clientID: String = "sluice-monitor", registry: RegistrySettings? = nil
     ) {
+        self.registry = registry
         self.brokers = brokers
         self.properties = properties
         self.fromBeginning = fromBeginning

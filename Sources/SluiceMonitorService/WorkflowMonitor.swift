@@ -4,6 +4,7 @@ import SluiceEvents
 import SluiceJSON
 import SluiceKafka
 import SluiceMonitor
+import SluiceRegistry
 import SluiceWorkflow
 
 /// The monitor consumer of one workflow (`sluice monitor`).
@@ -117,6 +118,9 @@ public final class WorkflowMonitor: @unchecked Sendable {
         logger.info(
             "monitor joined group \(group) on \(workflow.output) and \(workflow.deadLetter) (from \(options.fromBeginning ? "the beginning" : "now"))")
 
+        let announcer = startAnnouncer(common)
+        defer { announcer?.stop() }
+
         let probe = Thread { [weak self] in self?.probeLoop(admin: admin) }
         probe.name = "sluice.monitor.probe"
         probe.start()
@@ -148,6 +152,28 @@ public final class WorkflowMonitor: @unchecked Sendable {
         do { try producer.flush(timeoutMs: 5_000) } catch { logger.warning("monitor: flushing its records failed: \(error)") }
         stopSignal.signal()  // wakes the probe thread at once
         logger.info("monitor stopped")
+    }
+
+    /// `<workflow>/monitor/<host:pid>` in the registry, while `run()` runs.
+    private func startAnnouncer(_ common: KafkaConfig) -> RegistryAnnouncer? {
+        guard let settings = options.registry else { return nil }
+        let announcer = RegistryAnnouncer(
+            config: common, settings: settings, kind: .monitor,
+            member: Registry.memberID(
+                workflow: workflow.name, stage: "monitor",
+                instance: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"),
+            workflow: workflow.name, stage: nil, logger: logger
+        ) { [weak self] in
+            let counts = self?.counters() ?? MonitorCounters()
+            return RegistryAnnouncer.Status(eventsProcessed: counts.envelopes + counts.deadLetters)
+        }
+        do {
+            try announcer.start()
+        } catch {
+            logger.warning("monitor: not announcing in the registry \(settings.topic): \(error)")
+            return nil
+        }
+        return announcer
     }
 
     /// Feeds polled records to the aggregators. Public for tests that drive it directly.

@@ -8,17 +8,23 @@ public struct ClassifyStage: Stage {
     public let labels: [String]
     public let dimension: Int
     private let distributions: @Sendable ([[Float]]) -> [[Float]]
+    public let modelID: String?
+    public let headVersion: String?
 
     public init(zeroShot classifier: ZeroShotClassifier) {
         labels = classifier.labels
         dimension = classifier.embedder.dimension
         distributions = { classifier.scores(embeddings: $0) }
+        modelID = classifier.embedder.modelID
+        headVersion = nil
     }
 
     public init(head: HeadFile) {
         labels = head.labels
         dimension = head.head.inputDimension
         distributions = { head.head.predict($0) }
+        modelID = head.model
+        headVersion = head.version
     }
 
     public var requirement: StageRequirement { .embedding(dimension: dimension) }

@@ -7,6 +7,8 @@ public struct EmbedStage: Stage {
 
     public init(embedder: any SentenceEmbedder) { self.embedder = embedder }
 
+    public var modelID: String? { embedder.modelID }
+
     public var requirement: StageRequirement { .text }
 
     public func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>] {

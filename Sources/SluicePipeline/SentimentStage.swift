@@ -9,6 +9,9 @@ public struct SentimentStage: Stage {
 
     public init(scorer: SentimentScorer) { self.scorer = scorer }
 
+    public var modelID: String? { scorer.embedder.modelID }
+    public var headVersion: String? { scorer.headFile.version }
+
     public var requirement: StageRequirement { .embedding(dimension: scorer.embedder.dimension) }
 
     public func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>] {

@@ -8,6 +8,15 @@ public protocol Stage: Sendable {
     /// Runs the step once for a micro-batch: one result per event, in order,
     /// the enriched event or the error that sends it to the dead-letter topic.
     func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>]
+    /// The encoder the step runs (e.g. `all-MiniLM-L6-v2@1a2b`), for the registry; nil for none.
+    var modelID: String? { get }
+    /// The version of the trained head the step applies, for the registry; nil for none.
+    var headVersion: String? { get }
+}
+
+extension Stage {
+    public var modelID: String? { nil }
+    public var headVersion: String? { nil }
 }
 
 public enum StageRequirement: Sendable {

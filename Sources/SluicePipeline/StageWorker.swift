@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceEvents
 import SluiceKafka
+import SluiceRegistry
 import SluiceWorkflow
 
 /// One worker of a stage: a member of the consumer group `<workflow>.<stage>`.
@@ -24,6 +25,7 @@ public final class StageWorker: @unchecked Sendable {
     public let options: WorkerOptions
     public let counters = WorkerCounters()
     let processor: BatchProcessor
+    let step: any Stage
     let logger: Logger
     let deadLetterLog: RateLimitedLog
     private let stopLock = NSLock()
@@ -34,6 +36,7 @@ public final class StageWorker: @unchecked Sendable {
         self.stage = stage
         self.options = options
         self.logger = logger
+        self.step = step
         self.processor = BatchProcessor(workflow: workflow, stage: stage, step: step, worker: options.workerID)
         self.deadLetterLog = RateLimitedLog(logger: logger)
     }
@@ -56,18 +59,56 @@ public final class StageWorker: @unchecked Sendable {
     /// last committed offsets (never skipping what was not acknowledged).
     /// Throws only for errors that retrying cannot fix (bad configuration).
     public func run() throws {
+        let announcer = startAnnouncer()
+        defer { announcer?.stop() }
         var backoff = 0.5
         while !isStopping {
             do {
                 try runSession()
             } catch {
                 guard Self.isRecoverable(error) else { throw error }
-                counters.update { $0.rejoins += 1 }
+                counters.update {
+                    $0.rejoins += 1
+                    $0.lastRejoinAt = Date()
+                }
                 logger.error("\(error); rejoining the group in \(backoff) s and resuming from the committed offsets")
                 Thread.sleep(forTimeInterval: backoff)
                 backoff = min(backoff * 2, 10)
             }
         }
+    }
+
+    /// `<workflow>/<stage>/<worker id>`: this worker's key in the registry.
+    public var registryMember: String {
+        Registry.memberID(workflow: workflow.name, stage: stage.name, instance: options.workerID)
+    }
+
+    /// Announces the worker in the registry when `options.registry` is set. A
+    /// registry that cannot be used is logged and skipped: it never stops the work.
+    private func startAnnouncer() -> RegistryAnnouncer? {
+        guard let settings = options.registry else { return nil }
+        let counters = self.counters
+        let model = step.modelID
+        let head = step.headVersion
+        let announcer = RegistryAnnouncer(
+            config: KafkaConfig(
+                bootstrapServers: options.brokers, clientID: "sluice-registry-\(stage.name)", properties: options.properties),
+            settings: settings, kind: .worker, member: registryMember, workflow: workflow.name, stage: stage.name,
+            logger: logger
+        ) {
+            let counts = counters.snapshot
+            let degraded = counts.lastRejoinAt.map { Date().timeIntervalSince($0) < settings.degradedSeconds } ?? false
+            return RegistryAnnouncer.Status(
+                partitions: counts.assigned, health: degraded ? .degraded : .ok, rejoins: counts.rejoins,
+                eventsProcessed: counts.processed, model: model, headVersion: head)
+        }
+        do {
+            try announcer.start()
+        } catch {
+            logger.warning("not announcing in the registry \(settings.topic): \(error)")
+            return nil
+        }
+        return announcer
     }
 
     /// Failed deliveries, transactions and lost connections are retried by

@@ -13,6 +13,8 @@ public final class WorkerCounters: @unchecked Sendable {
         public var pauses = 0
         /// Times the worker rejoined its group after a failed delivery or transaction.
         public var rejoins = 0
+        /// When the last rejoin happened; nil before the first.
+        public var lastRejoinAt: Date?
         public var assigned: [String] = []
     }
 

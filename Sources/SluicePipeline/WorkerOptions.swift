@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRegistry
 
 /// How one worker process connects and names itself.
 public struct WorkerOptions: Sendable {
@@ -15,11 +16,16 @@ public struct WorkerOptions: Sendable {
     public var transactionTimeoutMs: Int
     /// How long a poll waits when nothing arrives, which bounds how fast `stop()` is noticed.
     public var idlePollMs: Int
+    /// When set, the worker announces itself in the registry topic while `run()`
+    /// runs (heartbeats) and deletes its record when it returns. nil: no registry.
+    public var registry: RegistrySettings?
 
     public init(
         brokers: String, properties: [String: String] = [:], workerID: String = WorkerOptions.defaultWorkerID(),
-        instance: String? = nil, transactionTimeoutMs: Int = 15_000, idlePollMs: Int = 100
+        instance: String? = nil, transactionTimeoutMs: Int = 15_000, idlePollMs: Int = 100,
+        registry: RegistrySettings? = nil
     ) {
+        self.registry = registry
         self.brokers = brokers
         self.properties = properties
         self.workerID = workerID

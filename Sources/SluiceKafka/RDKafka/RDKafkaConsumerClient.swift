@@ -21,6 +21,13 @@ final class RDKafkaConsumerClient: @unchecked Sendable {
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw RDKafkaClient.error(error, context: "subscribe \(topics)") }
     }
 
+    /// Manual assignment at explicit offsets: no group join, no rebalance.
+    func assign(_ offsets: [KafkaTopicPartitionOffset]) throws(KafkaError) {
+        let list = RDKafkaTopicPartitionList(offsets)
+        let error = list.withPointer { rd_kafka_assign(client.handle, $0) }
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw RDKafkaClient.error(error, context: "assign") }
+    }
+
     /// Blocking up to `timeoutMs`. Returns nil on timeout; throws on fatal
     /// errors; non-fatal errors (librdkafka retries them) come back as `.failure`.
     func pollOne(timeoutMs: Int) throws(KafkaError) -> Result<KafkaRecord, KafkaError>? {
