@@ -42,15 +42,7 @@ struct BenchPipeline: ParsableCommand {
         }
         let texts = try corpusTexts(events)
 
-        var embedded: EmbeddedBroker?
-        let brokers: String
-        if let given = broker.given {
-            brokers = given
-        } else {
-            embedded = try EmbeddedBroker()
-            brokers = embedded!.bootstrapServers
-            note("started the embedded broker at \(brokers)")
-        }
+        let (brokers, embedded) = try broker.givenOrEmbedded { note($0) }
         defer { embedded?.stop() }
         let bench = PipelineBenchmark(
             brokers: brokers, properties: try broker.extraProperties(), modelDirectory: model, progress: { note($0) })

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SluiceKafka
 import Foundation
 
 /// `--brokers HOST:PORT[,HOST:PORT]`, defaulting to $SLUICE_BROKERS, plus pass-through
@@ -56,5 +57,16 @@ struct BrokerOptions: ParsableArguments {
             }
         }
         _ = try extraProperties()
+    }
+}
+
+extension BrokerOptions {
+    /// The given brokers, or else a freshly started embedded broker (which the
+    /// caller stops), for commands that can run on their own.
+    func givenOrEmbedded(announce: (String) -> Void) throws -> (brokers: String, embedded: EmbeddedBroker?) {
+        if let given { return (given, nil) }
+        let broker = try EmbeddedBroker()
+        announce("started the embedded broker at \(broker.bootstrapServers) (memory only)")
+        return (broker.bootstrapServers, broker)
     }
 }

@@ -74,15 +74,7 @@ struct UpCommand: ParsableCommand {
         let counts = try replicaCounts(stages: workflow.stages.map(\.name))
         let properties = try broker.extraProperties()
 
-        var embedded: EmbeddedBroker?
-        let brokers: String
-        if let given = broker.given {
-            brokers = given
-        } else {
-            embedded = try EmbeddedBroker()
-            brokers = embedded!.bootstrapServers
-            print("started the embedded broker at \(brokers) (memory only)")
-        }
+        let (brokers, embedded) = try broker.givenOrEmbedded { print($0) }
         defer { embedded?.stop() }
 
         for (topic, outcome) in try TopicApplier.apply(
