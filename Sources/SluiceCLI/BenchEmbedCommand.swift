@@ -108,7 +108,7 @@ struct BenchEmbed: ParsableCommand {
 
     /// Runs scripts/bench_peer_embed.py on the same texts when sentence-transformers imports.
     func runPyTorchPeer(_ sample: [String]) {
-        guard let script = locate("scripts/bench_peer_embed.py"), shell(["python3", "-c", "import sentence_transformers"]) == 0
+        guard let script = DepsLocator.find("scripts/bench_peer_embed.py"), shell(["python3", "-c", "import sentence_transformers"]) == 0
         else { print("PyTorch peer: not run (sentence-transformers not importable)"); return }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-texts-\(getpid()).txt")
         try? sample.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
@@ -120,16 +120,6 @@ struct BenchEmbed: ParsableCommand {
         _ = shell(args)
     }
 
-    func locate(_ relative: String) -> String? {
-        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        while true {
-            let p = dir.appendingPathComponent(relative).path
-            if FileManager.default.fileExists(atPath: p) { return p }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { return nil }
-            dir = parent
-        }
-    }
 
     func shell(_ args: [String]) -> Int32 {
         let p = Process()

@@ -137,7 +137,7 @@ struct BenchPipeline: ParsableCommand {
         guard shell(["python3", "-c", "import confluent_kafka, sentence_transformers"]).status == 0 else {
             return "Python peer: not run (confluent-kafka and sentence-transformers not importable)"
         }
-        guard let script = locate("scripts/bench_peer_pipeline.py") else {
+        guard let script = DepsLocator.find("scripts/bench_peer_pipeline.py") else {
             return "Python peer: not run (scripts/bench_peer_pipeline.py not found)"
         }
         let input = "peer-posts-\(run)", output = "peer-features-\(run)"
@@ -174,16 +174,6 @@ struct BenchPipeline: ParsableCommand {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    func locate(_ relative: String) -> String? {
-        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        while true {
-            let p = dir.appendingPathComponent(relative).path
-            if FileManager.default.fileExists(atPath: p) { return p }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { return nil }
-            dir = parent
-        }
-    }
 
     func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)

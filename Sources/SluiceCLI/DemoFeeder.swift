@@ -12,7 +12,7 @@ final class DemoFeeder: @unchecked Sendable {
     private let texts: [String]
     private let rate: Double
     private let lock = NSLock()
-    private var stopped = false
+    private let stopped = StopFlag()
     private var sentCount = 0
     private let finished = DispatchSemaphore(value: 0)
 
@@ -35,7 +35,7 @@ final class DemoFeeder: @unchecked Sendable {
         Thread { [self] in
             let started = DispatchTime.now().uptimeNanoseconds
             var index = 0
-            while !isStopped {
+            while !stopped.isSet {
                 // Steady pacing: event n is due at n / rate seconds after the start.
                 let due = started + UInt64(Double(index) / rate * 1e9)
                 let now = DispatchTime.now().uptimeNanoseconds
@@ -61,16 +61,9 @@ final class DemoFeeder: @unchecked Sendable {
         }.start()
     }
 
-    private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
 
     func stop() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
+        stopped.set()
         _ = finished.wait(timeout: .now() + 15)
     }
 }

@@ -20,7 +20,7 @@ final class LiveView: @unchecked Sendable {
     private var deadCount = 0
     private var recent: [Post] = []
     private var latencies: [Double] = []
-    private var stopped = false
+    private let stopped = StopFlag()
     private let finished = DispatchSemaphore(value: 0)
 
     /// The latest closed trend window per label ("all" for the overall one) and recent alert lines.
@@ -45,7 +45,7 @@ final class LiveView: @unchecked Sendable {
 
     func start() {
         Thread { [self] in
-            while !isStopped {
+            while !stopped.isSet {
                 guard let records = try? consumer.poll(maxRecords: 500, timeoutMs: 200) else { continue }
                 for record in records { take(record) }
             }
@@ -86,16 +86,9 @@ final class LiveView: @unchecked Sendable {
         if recent.count > 6 { recent.removeFirst() }
     }
 
-    private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
 
     func stop() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
+        stopped.set()
         _ = finished.wait(timeout: .now() + 5)
     }
 

@@ -2,10 +2,10 @@ import Foundation
 
 /// Finds files under `.deps/` (put there by `make setup`) by walking up from
 /// the current directory and from the running executable's directory.
-enum DepsLocator {
+public enum DepsLocator {
     /// The first existing `<ancestor>/<relative>` for ancestors of the working
     /// directory, then of the executable's directory; nil if none exists.
-    static func find(_ relative: String) -> String? {
+    public static func find(_ relative: String) -> String? {
         var starts = [FileManager.default.currentDirectoryPath]
         if let exe = executableDirectory() { starts.append(exe) }
         for start in starts {
