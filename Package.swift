@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
@@ -50,7 +51,7 @@ let package = Package(
         // Who is running: the compacted registry topic, its announcer (heartbeats) and its reader.
         .target(
             name: "SluiceRegistry",
-            dependencies: ["SluiceKafka", "SluiceJSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SluiceKafka", "SluiceJSON", "SluiceWorkflow", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "SluicePipeline",
@@ -76,11 +77,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // HTTP in front of a workflow: events in, results by id, predict, status, dashboard.
+        .target(
+            name: "SluiceGateway",
+            dependencies: [
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor",
+                "SluiceMonitorService", "SluicePipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
-                "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry",
+                "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,6 +122,14 @@ let package = Package(
             dependencies: [
                 "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // Real broker, real workers and the gateway over loopback HTTP; the dashboard in headless Chromium.
+        .testTarget(
+            name: "SluiceGatewayTests",
+            dependencies: [
+                "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
+                "SluiceJSON", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

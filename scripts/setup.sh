@@ -16,7 +16,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
 lock="$root/scripts/wheels.lock"
 sums="$root/scripts/deps.sha256"
-apt_packages=(librdkafka-dev libjson-c-dev libopenblas-dev pkg-config unzip ca-certificates)
+# chromium: the gateway's dashboard test loads the page in headless Chromium.
+apt_packages=(librdkafka-dev libjson-c-dev libopenblas-dev pkg-config unzip ca-certificates chromium)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

@@ -1,18 +1,20 @@
 /// Writes the Prometheus text exposition format (version 0.0.4) by hand: one `# HELP`
 /// and one `# TYPE` line per metric family, then its samples `name{labels} value`.
-struct PrometheusWriter {
-    private(set) var text = ""
+public struct PrometheusWriter {
+    public private(set) var text = ""
 
-    mutating func family(_ name: String, type: String, help: String) {
+    public init() {}
+
+    public mutating func family(_ name: String, type: String, help: String) {
         text += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
         text += "# TYPE \(name) \(type)\n"
     }
 
-    mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
+    public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
         sample(name, labels, Self.format(value))
     }
 
-    mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Int64) {
+    public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Int64) {
         sample(name, labels, String(value))
     }
 

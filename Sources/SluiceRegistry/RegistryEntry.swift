@@ -10,7 +10,7 @@ import SluiceJSON
 ///      "started_at": 1764400000000000, "last_heartbeat": 1764400003000000,
 ///      "health": "ok", "rejoins": 0, "rss_bytes": 212992000, "events_processed": 1200}
 public struct RegistryEntry: Sendable, Equatable {
-    public enum Kind: String, Sendable { case worker, monitor }
+    public enum Kind: String, Sendable { case worker, monitor, gateway }
     public enum Health: String, Sendable { case ok, degraded }
 
     public var kind: Kind

@@ -1,0 +1,130 @@
+import Foundation
+import SluiceEvents
+import SluiceJSON
+import SluiceKafka
+import SluiceWorkflow
+
+/// Turns a request body into records for the workflow's input topic, or into the
+/// list of everything wrong with it. All or nothing: one bad event refuses the request,
+/// so a caller never has to work out which of its events went in.
+///
+/// An event is a JSON object with a string `text`; optional `id` (string, or integer:
+/// a UUID when absent), `data` (an object carried untouched) and `key` (the record key,
+/// default the id: events with the same key keep their order).
+public struct EventIntake: Sendable {
+    public let workflow: Workflow
+    public let maxEvents: Int
+
+    public init(workflow: Workflow, maxEvents: Int) {
+        self.workflow = workflow
+        self.maxEvents = maxEvents
+    }
+
+    public struct Accepted: Sendable {
+        public var ids: [String]
+        public var messages: [KafkaProducerMessage]
+    }
+
+    /// - Parameters:
+    ///   - single: the route takes exactly one event (predict).
+    ///   - traceparent: the request's W3C trace context, carried onto the records.
+    public func accept(_ body: [UInt8], single: Bool, traceparent: String?) throws(IntakeError) -> Accepted {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue.parse(body)
+        } catch {
+            throw IntakeError(["the body is not valid JSON: \(error.description)"])
+        }
+        let items: [JSONValue]
+        switch parsed {
+        case .array(let list) where !single:
+            guard !list.isEmpty else { throw IntakeError(["the array is empty: send at least one event"]) }
+            guard list.count <= maxEvents else {
+                throw IntakeError(["\(list.count) events in one request; the limit is \(maxEvents): split the batch"])
+            }
+            items = list
+        case .array:
+            throw IntakeError(["predict takes one event (a JSON object), not an array"])
+        case .object:
+            items = [parsed]
+        default:
+            throw IntakeError(["the body must be a JSON object with a 'text' field\(single ? "" : ", or an array of them"), got \(parsed.typeName)"])
+        }
+        var problems: [String] = []
+        var accepted = Accepted(ids: [], messages: [])
+        for (index, item) in items.enumerated() {
+            let name = items.count == 1 ? "the event" : "event \(index)"
+            switch record(item, traceparent: traceparent) {
+            case .success(let (id, message)):
+                accepted.ids.append(id)
+                accepted.messages.append(message)
+            case .failure(let problem):
+                problems.append("\(name): \(problem.text)")
+            }
+        }
+        if let duplicate = Dictionary(grouping: accepted.ids, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            problems.append("id '\(duplicate)' appears more than once in the request")
+        }
+        guard problems.isEmpty else { throw IntakeError(problems) }
+        return accepted
+    }
+
+    private struct Problem: Error {
+        let text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    private func record(_ item: JSONValue, traceparent: String?) -> Result<(String, KafkaProducerMessage), Problem> {
+        guard case .object(var fields) = item else {
+            return .failure(Problem("must be a JSON object with a 'text' field, got \(item.typeName)"))
+        }
+        guard let text = fields["text"] else { return .failure(Problem("'text' is missing")) }
+        guard let string = text.stringValue else { return .failure(Problem("'text' must be a string, got \(text.typeName)")) }
+        guard !string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            return .failure(Problem("'text' is empty"))
+        }
+        guard string.utf8.count <= workflow.limits.maxTextBytes else {
+            return .failure(
+                Problem("'text' has \(string.utf8.count) bytes; the workflow's limit is \(workflow.limits.maxTextBytes) (limits.max_text_bytes)"))
+        }
+        let id: String
+        switch fields["id"] {
+        case nil, .null?: id = UUID().uuidString.lowercased()
+        case .string(let given)?:
+            guard !given.isEmpty, given.utf8.count <= 200 else { return .failure(Problem("'id' must be 1 to 200 bytes")) }
+            id = given
+        case .int(let number)?: id = String(number)
+        case let other?: return .failure(Problem("'id' must be a string, got \(other.typeName)"))
+        }
+        if let data = fields["data"], case .object = data {} else if fields["data"] != nil {
+            return .failure(Problem("'data' must be an object, got \(fields["data"]!.typeName)"))
+        }
+        var key = id
+        if let given = fields.removeValue(forKey: "key") {
+            guard let string = given.stringValue else { return .failure(Problem("'key' must be a string, got \(given.typeName)")) }
+            key = string
+        }
+        for reserved in ["embedding", "hops", "created_at", "workflow"] where fields[reserved] != nil {
+            return .failure(Problem("'\(reserved)' is set by Sluice; leave it out"))
+        }
+        fields["id"] = .string(id)
+        fields["created_at"] = .int(EventClock.nowMicros())
+        fields["workflow"] = .string(workflow.name)
+        var incoming: [EventHeader] = []
+        if let traceparent, TraceContext.parse(traceparent) != nil {
+            incoming.append(EventHeader(EventHeaders.traceparent, traceparent))
+        }
+        let headers = EventHeaders.outgoing(incoming: incoming, eventID: id, workflow: workflow.name, stage: "gateway")
+        let message = KafkaProducerMessage(
+            topic: workflow.input, key: Array(key.utf8), value: Array(JSONValue.object(fields).serialized().utf8),
+            headers: headers.map { KafkaHeader(key: $0.key, value: $0.value) })
+        return .success((id, message))
+    }
+}
+
+/// Everything wrong with a request body, one line per problem.
+public struct IntakeError: Error, CustomStringConvertible {
+    public let problems: [String]
+    public init(_ problems: [String]) { self.problems = problems }
+    public var description: String { problems.joined(separator: "; ") }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+/// The last `capacity` results seen on the output and dead-letter topics, by event
+/// id, plus waiters for ids not seen yet (`POST .../predict`). Oldest results are
+/// evicted first. Thread-safe.
+public final class ResultCache: @unchecked Sendable {
+    public let capacity: Int
+    private let lock = NSLock()
+    private var results: [String: EventResult] = [:]
+    /// Insertion order, for eviction: a ring of ids.
+    private var order: [String] = []
+    private var oldest = 0
+    private var waiters: [String: [ResultPromise]] = [:]
+    /// Ids accepted by this gateway and not out yet: `GET` says "pending" for them.
+    private var pending = BoundedSet(capacity: 100_000)
+
+    public init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+    }
+
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return results.count
+    }
+
+    public func result(for id: String) -> EventResult? {
+        lock.lock()
+        defer { lock.unlock() }
+        return results[id]
+    }
+
+    public func isPending(_ id: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return pending.contains(id)
+    }
+
+    public func markPending(_ ids: [String]) {
+        lock.lock()
+        for id in ids where results[id] == nil { pending.insert(id) }
+        lock.unlock()
+    }
+
+    /// Stores a result and fulfils every promise waiting for its id. A later result
+    /// for the same id (a redelivery, a replayed dead letter that now succeeded) replaces it.
+    public func store(_ result: EventResult, for id: String) {
+        lock.lock()
+        if results.updateValue(result, forKey: id) == nil {
+            if order.count < capacity {
+                order.append(id)
+            } else {
+                results[order[oldest]] = nil
+                order[oldest] = id
+                oldest = (oldest + 1) % capacity
+            }
+        }
+        pending.remove(id)
+        let promises = waiters.removeValue(forKey: id) ?? []
+        lock.unlock()
+        for promise in promises { promise.fulfil(result) }
+    }
+
+    /// A promise for `id`'s result, registered now: call it before producing the
+    /// event, so that a result arriving before the caller waits is not missed.
+    public func expect(_ id: String) -> ResultPromise {
+        let promise = ResultPromise()
+        lock.lock()
+        if let known = results[id] {
+            lock.unlock()
+            promise.fulfil(known)
+            return promise
+        }
+        waiters[id, default: []].append(promise)
+        lock.unlock()
+        return promise
+    }
+
+    /// Forgets a promise that timed out.
+    public func abandon(_ promise: ResultPromise, for id: String) {
+        lock.lock()
+        waiters[id]?.removeAll { $0 === promise }
+        if waiters[id]?.isEmpty == true { waiters[id] = nil }
+        lock.unlock()
+    }
+}
+
+/// One waiter's result: fulfilled once; `value(timeoutMs:)` suspends until then or the timeout.
+public final class ResultPromise: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: EventResult?
+    private var continuation: CheckedContinuation<EventResult?, Never>?
+    private var finished = false
+
+    func fulfil(_ value: EventResult) {
+        lock.lock()
+        guard !finished else {
+            lock.unlock()
+            return
+        }
+        if let continuation {
+            finished = true
+            self.continuation = nil
+            lock.unlock()
+            continuation.resume(returning: value)
+        } else {
+            result = value
+            lock.unlock()
+        }
+    }
+
+    /// The result, or nil when `timeoutMs` passes first.
+    public func value(timeoutMs: Int) async -> EventResult? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<EventResult?, Never>) in
+            lock.lock()
+            if let result {
+                finished = true
+                lock.unlock()
+                continuation.resume(returning: result)
+                return
+            }
+            self.continuation = continuation
+            lock.unlock()
+            Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)
+                self?.expire()
+            }
+        }
+    }
+
+    private func expire() {
+        lock.lock()
+        guard !finished, let continuation else {
+            lock.unlock()
+            return
+        }
+        finished = true
+        self.continuation = nil
+        lock.unlock()
+        continuation.resume(returning: nil)
+    }
+}
+
+/// A set that forgets its oldest members past `capacity`.
+struct BoundedSet {
+    let capacity: Int
+    private var members = Set<String>()
+    private var order: [String] = []
+    private var next = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ id: String) -> Bool { members.contains(id) }
+
+    mutating func insert(_ id: String) {
+        guard members.insert(id).inserted else { return }
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            members.remove(order[next])
+            order[next] = id
+            next = (next + 1) % capacity
+        }
+    }
+
+    /// A removed id keeps its slot in the ring until the slot comes round again; the
+    /// gateway never inserts an id twice (ids are fresh UUIDs or the caller's own).
+    mutating func remove(_ id: String) { members.remove(id) }
+}

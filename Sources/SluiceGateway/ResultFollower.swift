@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import SluiceEvents
+import SluiceJSON
+import SluiceKafka
+import SluicePipeline
+import SluiceWorkflow
+
+/// Follows the workflow's output and dead-letter topics on a thread of its own and
+/// files every event it sees in the result cache (and the dashboard).
+///
+/// It assigns every partition directly (no group: each gateway sees everything) at
+/// the high watermark minus `backfill`, taken once at start; whatever is produced
+/// after `start()` returns is therefore seen. A lost connection or a fatal client error
+/// ends the session: the follower starts a new one from where it had read.
+public final class ResultFollower: @unchecked Sendable {
+    public let workflow: Workflow
+    private let config: KafkaConfig
+    private let cache: ResultCache
+    private let dashboard: DashboardState
+    private let backfill: Int64
+    private let logger: Logger
+    private let lock = NSLock()
+    private var positions: [String: Int64] = [:]
+    private var stopping = false
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    private var seen = (results: 0, deadLetters: 0)
+
+    public init(
+        workflow: Workflow, config: KafkaConfig, cache: ResultCache, dashboard: DashboardState, backfill: Int,
+        logger: Logger
+    ) {
+        self.workflow = workflow
+        self.config = config
+        self.cache = cache
+        self.dashboard = dashboard
+        self.backfill = Int64(max(0, backfill))
+        self.logger = logger
+    }
+
+    public var counts: (results: Int, deadLetters: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return seen
+    }
+
+    /// Assigns the partitions (so the starting offsets are fixed), then reads on a thread.
+    /// Throws when the broker cannot be reached or a topic is missing.
+    public func start() throws {
+        let consumer = try openSession()
+        let thread = Thread { [self] in
+            run(first: consumer)
+            finished.signal()
+        }
+        thread.name = "sluice-gateway-results"
+        self.thread = thread
+        thread.start()
+    }
+
+    public func stop() {
+        lock.lock()
+        stopping = true
+        let started = thread != nil
+        lock.unlock()
+        if started { _ = finished.wait(timeout: .now() + 10) }
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    private func run(first: KafkaConsumer) {
+        var consumer: KafkaConsumer? = first
+        var lastTick = Date.distantPast
+        while !isStopping {
+            do {
+                if consumer == nil { consumer = try openSession() }
+                let records = try consumer!.poll(maxRecords: 500, timeoutMs: 200)
+                let now = EventClock.nowMicros()
+                for record in records { file(record, now: now) }
+                if Date().timeIntervalSince(lastTick) >= 0.5 {
+                    dashboard.tick(now: now)
+                    lastTick = Date()
+                }
+            } catch {
+                logger.error("reading results from \(workflow.output) failed: \(error); reconnecting in 2 s")
+                consumer?.close()
+                consumer = nil
+                Thread.sleep(forTimeInterval: 2)
+            }
+        }
+        consumer?.close()
+    }
+
+    private func openSession() throws -> KafkaConsumer {
+        var common = config
+        common.clientID = "sluice-gateway-results"
+        let admin = try KafkaAdmin(config: common)
+        let listed = Dictionary(uniqueKeysWithValues: try admin.listTopics().map { ($0.name, $0.partitions) })
+        var starts: [KafkaTopicPartitionOffset] = []
+        for topic in [workflow.output, workflow.deadLetter] {
+            guard let partitions = listed[topic] else {
+                throw GatewayError.topicMissing(topic)
+            }
+            for partition in partitions {
+                let key = "\(topic)/\(partition)"
+                let from: Int64
+                if let known = position(key) {
+                    from = known
+                } else {
+                    let marks = try admin.watermarks(topic: topic, partition: partition)
+                    from = max(marks.low, marks.high - backfill)
+                }
+                starts.append(KafkaTopicPartitionOffset(topic: topic, partition: partition, offset: from))
+            }
+        }
+        let consumer = try KafkaConsumer(
+            config: KafkaConsumerConfig(
+                common: common, groupID: "sluice-gateway-\(UUID().uuidString)", isolationLevel: .readCommitted))
+        try consumer.assign(starts)
+        return consumer
+    }
+
+    private func position(_ key: String) -> Int64? {
+        lock.lock()
+        defer { lock.unlock() }
+        return positions[key]
+    }
+
+    private func file(_ record: KafkaRecord, now: Int64) {
+        lock.lock()
+        positions["\(record.topic)/\(record.partition)"] = record.offset + 1
+        lock.unlock()
+        let keyID = record.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if record.topic == workflow.output {
+            guard let event = try? Envelope.decode(record.value, fallbackID: keyID, fallbackCreatedAt: 0) else { return }
+            var shown = event
+            shown.embedding = nil
+            cache.store(.done(shown.jsonValue()), for: event.id)
+            dashboard.record(event, now: now)
+            lock.lock()
+            seen.results += 1
+            lock.unlock()
+        } else {
+            // The value is the input record as it was; its id is in it when it is JSON.
+            let id = (try? JSONValue.parse(record.value))?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
+                ?? keyID
+            guard !id.isEmpty else { return }
+            func header(_ name: String) -> String {
+                record.headers.last { $0.key == name }.map { String(decoding: $0.value ?? [], as: UTF8.self) } ?? ""
+            }
+            cache.store(
+                .failed(reason: header(DeadLetterHeaders.reason), detail: header(DeadLetterHeaders.detail), stage: header(DeadLetterHeaders.stage)),
+                for: id)
+            dashboard.recordDeadLetter()
+            lock.lock()
+            seen.deadLetters += 1
+            lock.unlock()
+        }
+    }
+}
+
+public enum GatewayError: Error, CustomStringConvertible {
+    case topicMissing(String)
+
+    public var description: String {
+        switch self {
+        case .topicMissing(let topic):
+            return "topic '\(topic)' does not exist: create the workflow's topics first (`sluice topics apply --workflow FILE`)"
+        }
+    }
+}

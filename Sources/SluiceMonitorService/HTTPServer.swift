@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// A Hummingbird HTTP/1.1 server run from synchronous code: `start()` returns once the
+/// socket is bound (with the port actually bound, useful with port 0 = any free port),
+/// `stop()` shuts it down gracefully. The caller adds its routes to the router. The
+/// server installs no signal handlers: the command that runs it owns SIGINT/SIGTERM.
+public final class HTTPServer: @unchecked Sendable {
+    public let host: String
+    public let requestedPort: Int
+    /// What the server is for, in error messages ("metrics", "the gateway").
+    public let purpose: String
+    private let router: Router<BasicRequestContext>
+    private let logger: Logger
+    private let lock = NSLock()
+    private var task: Task<Void, any Error>?
+    private var group: ServiceGroup?
+    private var boundPort: Int?
+
+    public init(
+        host: String, port: Int, purpose: String, logger: Logger,
+        routes: (Router<BasicRequestContext>) -> Void
+    ) {
+        self.host = host
+        self.requestedPort = port
+        self.purpose = purpose
+        self.logger = logger
+        let router = Router()
+        routes(router)
+        self.router = router
+    }
+
+    /// The port the server listens on, once started.
+    public var port: Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        return boundPort
+    }
+
+    private func setBoundPort(_ port: Int) {
+        lock.lock()
+        boundPort = port
+        lock.unlock()
+    }
+
+    /// Starts serving in the background; waits up to `timeout` s for the bind.
+    /// Throws when the address cannot be bound in time (port in use, bad host).
+    @discardableResult
+    public func start(timeout: TimeInterval = 10) throws -> Int {
+        let bound = DispatchSemaphore(value: 0)
+        var quiet = logger
+        quiet.logLevel = .warning
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil),
+            onServerRunning: { [weak self] channel in
+                if let self, let port = channel.localAddress?.port { self.setBoundPort(port) }
+                bound.signal()
+            },
+            logger: quiet)
+        let failure = LockedError()
+        // A group of its own, so that stop() can shut it down gracefully.
+        let group = ServiceGroup(services: [app], logger: quiet)
+        let task = Task {
+            do {
+                try await group.run()
+            } catch {
+                failure.set(error)
+                bound.signal()
+                throw error
+            }
+        }
+        lock.lock()
+        self.task = task
+        self.group = group
+        lock.unlock()
+        guard bound.wait(timeout: .now() + timeout) == .success, let port = self.port else {
+            task.cancel()
+            let reason = failure.get().map { "\($0)" } ?? "timed out after \(timeout) s"
+            throw HTTPServerError(
+                description: "cannot serve \(purpose) on \(host):\(requestedPort): \(reason) "
+                    + "(is the port in use? choose another one, or 0 for any free port)")
+        }
+        return port
+    }
+
+    /// Shuts the server down gracefully (open requests finish); waits up to
+    /// `timeout` s for it, then cancels it.
+    public func stop(timeout: TimeInterval = 5) {
+        lock.lock()
+        let task = self.task
+        let group = self.group
+        self.task = nil
+        self.group = nil
+        lock.unlock()
+        guard let task, let group else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            done.signal()
+        }
+        if done.wait(timeout: .now() + timeout) == .timedOut { task.cancel() }
+    }
+
+    deinit { task?.cancel() }
+}
+
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+private final class LockedError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: (any Error)?
+    func set(_ error: any Error) {
+        lock.lock()
+        self.error = error
+        lock.unlock()
+    }
+    func get() -> (any Error)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+}
