@@ -129,7 +129,7 @@ let package = Package(
             name: "SluiceGatewayTests",
             dependencies: [
                 "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
-                "SluiceJSON", .product(name: "Logging", package: "swift-log"),
+                "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
