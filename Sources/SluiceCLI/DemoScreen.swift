@@ -9,6 +9,8 @@ struct DemoScreen {
     let brokers: String
     let embedded: Bool
     let supervisor: WorkerSupervisor
+    /// The gateway's address (dashboard at `/`), when `sluice up` runs one.
+    let gateway: String?
     let interactive = isatty(STDOUT_FILENO) != 0
     private let last = LastFigures()
 
@@ -26,6 +28,7 @@ struct DemoScreen {
         lines.append("Sluice  workflow \(workflow.name) on \(brokers)\(embedded ? " (embedded broker)" : "")   up \(Int(uptime)) s")
         lines.append("workers: " + supervisor.perStage.map { "\($0.stage) x\($0.count)" }.joined(separator: ", ")
                      + "   logs: \(supervisor.logDirectory.path)")
+        if let gateway { lines.append("dashboard and HTTP API: \(gateway)/   (OpenAPI: \(gateway)/openapi.json)") }
         lines.append("")
         lines.append(String(format: "in   %7.1f events/s   (%d fed)", inRate, sent))
         lines.append(String(format: "out  %7.1f events/s   (%d scored)   dead letters %d", outRate, view.out, view.dead))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceGateway
 import SluiceKafka
 import SluiceMonitorService
 import SluiceML
@@ -17,7 +18,8 @@ struct UpCommand: ParsableCommand {
             free loopback port. It then creates the workflow's topics, starts one `sluice worker` \
             process per stage (more with --replicas STAGE=N), feeds the input topic with tweets \
             from the corpus at --rate events per second, and shows events in and out, end-to-end \
-            latency and the last scored posts. Ctrl-C stops the feed, lets every worker finish \
+            latency and the last scored posts. The gateway serves the dashboard and the HTTP API \
+            on --gateway-port (http://127.0.0.1:8080/ by default). Ctrl-C stops the feed, lets every worker finish \
             and commit its batch, and stops the broker.
             """)
 
@@ -46,7 +48,13 @@ struct UpCommand: ParsableCommand {
     @Option(name: .long, help: "Port for the monitor's GET /metrics (Prometheus); 0 turns it off.")
     var metricsPort: Int = 9464
 
+    @Option(name: .long, help: "Port for the HTTP gateway and its dashboard on 127.0.0.1; 0 turns it off.")
+    var gatewayPort: Int = 8080
+
     func validate() throws {
+        guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort) else {
+            throw ValidationError("--gateway-port and --metrics-port must be 0...65535")
+        }
         guard rate >= 0 else { throw ValidationError("--rate must be 0 or more events per second") }
         _ = try replicaCounts(stages: nil)
     }
@@ -97,6 +105,8 @@ struct UpCommand: ParsableCommand {
         view.start()
         let monitor = noMonitor ? nil : try startMonitor(workflow, brokers: brokers, properties: properties)
         defer { monitor?.stop() }
+        let gateway = startGateway(workflow, brokers: brokers, properties: properties)
+        defer { gateway?.stop() }
         var feeder: DemoFeeder?
         if rate > 0 {
             let texts = try TweetCorpus.load().rows.map(\.text).filter { !$0.isEmpty }
@@ -108,7 +118,9 @@ struct UpCommand: ParsableCommand {
         let stop = StopFlag()
         let signals = ShutdownSignal { _ in stop.set() }
         defer { withExtendedLifetime(signals) {} }
-        let screen = DemoScreen(workflow: workflow, brokers: brokers, embedded: embedded != nil, supervisor: supervisor)
+        let screen = DemoScreen(
+            workflow: workflow, brokers: brokers, embedded: embedded != nil, supervisor: supervisor,
+            gateway: gateway?.port.map { "http://127.0.0.1:\($0)" })
         let started = Date()
         while !stop.isSet {
             Thread.sleep(forTimeInterval: 1)
@@ -141,14 +153,35 @@ extension UpCommand {
         if metricsPort != 0 {
             let http = MetricsServer(host: "127.0.0.1", port: metricsPort) { monitor.prometheusText() }
             do {
-                try http.start()
+                let port = try http.start()
                 server = http
-                print("monitor: Prometheus metrics at http://127.0.0.1:\(http.port)/metrics")
+                print("monitor: Prometheus metrics at http://127.0.0.1:\(port)/metrics")
             } catch {
                 print("monitor: /metrics not served (\(error)); pass --metrics-port to pick another port")
             }
         }
         return RunningMonitor(monitor: monitor, server: server)
+    }
+}
+
+extension UpCommand {
+    /// The gateway runs in this process; a port in use is reported, not fatal: the demo runs on without it.
+    func startGateway(_ workflow: Workflow, brokers: String, properties: [String: String]) -> Gateway? {
+        guard gatewayPort != 0 else { return nil }
+        var options = GatewayOptions(brokers: brokers, properties: properties)
+        options.port = gatewayPort
+        var logger = Logger(label: "sluice.gateway")
+        logger.logLevel = .error
+        let gateway = Gateway(workflow: workflow, options: options, logger: logger)
+        do {
+            let port = try gateway.start()
+            print("gateway: dashboard at http://127.0.0.1:\(port)/, API under /v1")
+            return gateway
+        } catch {
+            print("gateway: not started (\(error)); pass --gateway-port to pick another port, 0 for none")
+            gateway.stop()
+            return nil
+        }
     }
 }
 
