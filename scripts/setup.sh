@@ -16,8 +16,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
 lock="$root/scripts/wheels.lock"
 sums="$root/scripts/deps.sha256"
-# chromium: the gateway's dashboard test loads the page in headless Chromium.
-apt_packages=(librdkafka-dev libjson-c-dev libopenblas-dev pkg-config unzip ca-certificates chromium)
+apt_packages=(librdkafka-dev libjson-c-dev libopenblas-dev pkg-config unzip ca-certificates)
+# chromium: the gateway's dashboard test loads the page in headless Chromium
+# (SLUICE_NO_BROWSER=1 skips it, e.g. in the container image, which runs no tests).
+[ "${SLUICE_NO_BROWSER:-0}" = 1 ] || apt_packages+=(chromium)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

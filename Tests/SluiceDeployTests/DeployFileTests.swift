@@ -7,7 +7,7 @@ import Yams
 /// compose file is accepted by the built binary; the Dockerfile builds the way
 /// the README and Makefile do.
 final class DeployFileTests: XCTestCase {
-    static let sluiceServices = ["topics", "features", "topics-stage", "sentiment", "monitor"]
+    static let sluiceServices = ["topics", "features", "topics-stage", "sentiment", "monitor", "gateway"]
     static let workflowFile = "topics/sentiment-monitoring.yaml"
 
     // MARK: (a) compose/docker-compose.yml and compose/prometheus.yml
@@ -16,7 +16,7 @@ final class DeployFileTests: XCTestCase {
         let services = try Self.services()
         XCTAssertEqual(
             Set(services.keys),
-            ["kafka", "topics", "features", "topics-stage", "sentiment", "monitor", "prometheus"])
+            ["kafka", "topics", "features", "topics-stage", "sentiment", "monitor", "gateway", "prometheus"])
 
         let kafka = try XCTUnwrap(services["kafka"])
         let image = try XCTUnwrap(kafka["image"] as? String)
@@ -61,6 +61,15 @@ final class DeployFileTests: XCTestCase {
         XCTAssertEqual(Self.value(after: "--metrics-host", in: monitor), "0.0.0.0")
         XCTAssertTrue(monitor.contains("--json"))
         XCTAssertEqual(try Self.dependsOn(services["monitor"]!)["topics"], "service_completed_successfully")
+
+        let gateway = try Self.command(of: services["gateway"]!)
+        XCTAssertEqual(gateway.first, "gateway")
+        XCTAssertEqual(Self.value(after: "--workflow", in: gateway), Self.workflowFile)
+        XCTAssertEqual(Self.value(after: "--host", in: gateway), "0.0.0.0", "reachable from outside its container")
+        XCTAssertNotNil(Self.value(after: "--token", in: gateway), "the write routes need a token when exposed")
+        let gatewayPort = try XCTUnwrap(Self.value(after: "--port", in: gateway))
+        XCTAssertEqual(services["gateway"]?["ports"] as? [String], ["\(gatewayPort):\(gatewayPort)"])
+        XCTAssertEqual(try Self.dependsOn(services["gateway"]!)["topics"], "service_completed_successfully")
 
         let prometheus = try XCTUnwrap(services["prometheus"])
         XCTAssertTrue((prometheus["image"] as? String ?? "").hasPrefix("prom/prometheus"))
@@ -108,6 +117,8 @@ final class DeployFileTests: XCTestCase {
             return (job["static_configs"] as? [[String: Any]] ?? []).flatMap { $0["targets"] as? [String] ?? [] }
         }
         XCTAssertTrue(targets.contains("monitor:\(port)"), "Prometheus scrapes \(targets), the monitor serves on \(port)")
+        let gatewayPort = try XCTUnwrap(Self.value(after: "--port", in: try Self.command(of: services["gateway"]!)))
+        XCTAssertTrue(targets.contains("gateway:\(gatewayPort)"), "Prometheus scrapes \(targets), the gateway serves on \(gatewayPort)")
     }
 
     // MARK: (b) every sluice command line in compose exists
@@ -178,7 +189,7 @@ final class DeployFileTests: XCTestCase {
         XCTAssertTrue(froms[1].hasPrefix("FROM debian:bookworm-slim"), froms[1])
 
         let runtime = instructions.drop { !$0.hasPrefix("FROM debian:bookworm-slim") }.joined(separator: "\n")
-        for package in ["libjson-c5", "libopenblas0-pthread"] {
+        for package in ["libjson-c5", "libopenblas0-pthread", "curl"] {
             XCTAssertTrue(runtime.contains(package), package)
         }
         for copied in ["/opt/sluice/.deps/lib/", "/opt/sluice/.deps/model/", "COPY models/", "COPY topics/", "/usr/lib/swift/linux"] {
