@@ -136,6 +136,22 @@ final class GatewayRouteTests: GatewayTestCase {
         XCTAssertTrue(reply.json?["detail"]?.stringValue?.contains("1000") == true, reply.body)
     }
 
+    /// predict answers 422 with the reason when the workflow dead-letters the event: here a
+    /// gateway whose copy of the workflow allows longer texts than the worker's does.
+    func testPredictOfADeadLetteredEventAnswers422WithTheReason() throws {
+        let workflow = try relayWorkflow()
+        try startWorker(workflow, stage: "pass")
+        var lenient = workflow
+        lenient.limits.maxTextBytes = 5_000
+        let gateway = try startGateway(lenient)
+        let body = JSONValue.object(["text": .string(String(repeating: "y", count: 1_500)), "id": .string("too-long")])
+        let reply = try http(gateway, "POST", "/v1/workflows/relay/predict", body: body.serialized())
+        XCTAssertEqual(reply.status, 422, reply.body)
+        XCTAssertEqual(reply.json?["status"]?.stringValue, "failed")
+        XCTAssertEqual(reply.json?["stage"]?.stringValue, "pass")
+        XCTAssertTrue(reply.json?["detail"]?.stringValue?.contains("1500") == true, reply.body)
+    }
+
     func testHealthReadinessMetricsAndStatus() throws {
         let workflow = try relayWorkflow()
         try startWorker(workflow, stage: "pass")
