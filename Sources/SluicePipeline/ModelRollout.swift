@@ -118,7 +118,7 @@ public struct ModelRollout: Sendable {
             let same = (try? JSONValue.parse(existing)).flatMap { try? HeadFile.parse($0).json() } == file.json()
             guard same else {
                 throw PipelineError(
-                    "head version '\(version)' was already announced for \(stateKey) with different weights; "
+                    "head version '\(version)' was already announced for \(stateKey) with different content; "
                         + "give this head its own version (--version V, or train with --head-version V)")
             }
         }
