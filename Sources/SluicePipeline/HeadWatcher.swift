@@ -157,8 +157,10 @@ public final class HeadWatcher: @unchecked Sendable {
                 at: Int64(Date().timeIntervalSince1970 * 1_000_000))
             lock.withLock { changeList.append(change) }
             let canaryText = state.canary.map { ", canary \($0.version) on \(Int(($0.fraction * 100).rounded())) % of events" } ?? ""
-            logger.info(
-                "head of \(key): \(have.active.version) -> \(active.version)\(canaryText) (announced by \(state.by)); from the next batch")
+            let activeText = have.active.version == active.version
+                ? "keeps \(active.version)" : "\(have.active.version) -> \(active.version)"
+            let canaryChange = canaryText.isEmpty && have.canary != nil ? ", canary ended" : canaryText
+            logger.info("head of \(key): \(activeText)\(canaryChange) (announced by \(state.by)); from the next batch")
         } catch {
             refuse("announcement for '\(key)' (active \(state.active)\(state.canary.map { ", canary \($0.version)" } ?? "")): \(error)")
         }

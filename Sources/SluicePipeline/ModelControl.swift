@@ -86,7 +86,8 @@ public struct ModelState: Sendable, Equatable {
     }
 
     public static func defaultBy() -> String {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let environment = ProcessInfo.processInfo.environment
+        let user = environment["USER"] ?? environment["LOGNAME"] ?? (NSUserName().isEmpty ? "unknown" : NSUserName())
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
 
