@@ -102,7 +102,9 @@ let package = Package(
         .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
         .testTarget(
             name: "SluicePipelineTests",
-            dependencies: ["SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON"],
+            dependencies: [
+                "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorTests",

@@ -47,6 +47,21 @@ struct TopicsCommand: ParsableCommand {
                     printError("failed \(topic): \(reason)")
                 }
             }
+            // A workflow with a stage that runs a head gets the control topic `sluice deploy` writes to.
+            if let workflow = try? Workflow.load(path: file),
+                workflow.stages.contains(where: { $0.task == .sentiment || ($0.task == .classify && $0.head != nil) })
+            {
+                let control = ModelControl.topic
+                let result = try admin.createTopics(
+                    [KafkaNewTopic(name: control, partitions: 1, config: ["cleanup.policy": "compact"])])[control]
+                switch result {
+                case .created: print("created \(control) (1 partition, compacted: model announcements)")
+                case .alreadyExists, nil: print("exists \(control)")
+                case .failed(let error):
+                    failures += 1
+                    printError("failed \(control): \(error)")
+                }
+            }
             if mismatches > 0 {
                 printError("\(mismatches) topic(s) differ from the file and were left unchanged")
             }

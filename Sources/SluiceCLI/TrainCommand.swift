@@ -1,12 +1,48 @@
 import ArgumentParser
 import Foundation
 import SluiceML
+import SluicePipeline
 
 /// `sluice train sentiment|classifier`: fit a head on sentence embeddings.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a classification head on sentence embeddings.",
         subcommands: [TrainSentiment.self, TrainClassifier.self])
+}
+
+/// `--deploy --workflow FILE --stage NAME`: announce the trained head (see `sluice deploy`).
+struct TrainDeployOptions: ParsableArguments {
+    @Flag(help: "After training, announce the head to --stage of --workflow (as `sluice deploy` does).") var deploy = false
+    @Option(help: "With --deploy: the workflow file.") var workflow: String?
+    @Option(help: "With --deploy: the stage to announce the head to.") var stage: String?
+    @Option(help: "With --deploy: start it as a canary on this fraction of events.") var canary: Double?
+    @OptionGroup var broker: BrokerOptions
+
+    func validate() throws {
+        guard deploy else {
+            if workflow != nil || stage != nil || canary != nil {
+                throw ValidationError("--workflow, --stage and --canary go with --deploy")
+            }
+            return
+        }
+        guard workflow != nil, stage != nil else {
+            throw ValidationError("--deploy needs --workflow FILE and --stage NAME (the stage that runs the head)")
+        }
+        if let canary, !(canary > 0 && canary < 1) {
+            throw ValidationError("--canary must be a fraction between 0 and 1, e.g. 0.1 for a tenth of the events")
+        }
+    }
+
+    /// Checks the target before hours of training are spent; nil without --deploy.
+    func rollout(model: String?) throws -> ModelRollout? {
+        guard deploy, let workflow, let stage else { return nil }
+        return try makeRollout(workflow: workflow, stage: stage, model: model, broker: broker)
+    }
+
+    func announce(_ path: String, rollout: ModelRollout?) throws {
+        guard let rollout else { return }
+        try announceHead(rollout: { rollout }, path: path, canary: canary, version: nil)
+    }
 }
 
 /// Options shared by every training subcommand.
@@ -75,8 +111,10 @@ struct HeadTrainingOptions: ParsableArguments {
         return ".deps/cache"
     }
 
-    /// Embeds, trains, prints the table and writes the head file.
-    func run(dataset: LabelledDataset, corpusSHA256: String, defaultOut: String) throws {
+    /// Embeds, trains, prints the table and writes the head file; with --deploy, announces it.
+    func run(dataset: LabelledDataset, corpusSHA256: String, defaultOut: String, deploy: TrainDeployOptions) throws {
+        if deploy.deploy && tune { throw ValidationError("--tune writes no head, so there is nothing to --deploy") }
+        let rollout = try deploy.rollout(model: model)
         let embedder = try loadEmbedder(model)
         let cache = try EmbeddingCache(
             directory: cacheDirectory(), modelID: embedder.modelID, corpusSHA256: corpusSHA256, dimension: embedder.dimension)
@@ -89,6 +127,7 @@ struct HeadTrainingOptions: ParsableArguments {
         let path = out ?? defaultOut
         try outcome.headFile.save(to: path)
         print("wrote \(path) (model \(embedder.modelID), version \(outcome.headFile.version))")
+        try deploy.announce(path, rollout: rollout)
     }
 }
 
@@ -99,6 +138,7 @@ struct TrainSentiment: ParsableCommand {
 
     @Option(help: "Corpus CSV (sentiment,confidence,text; default: .deps/corpus/tweets.csv).") var corpus: String?
     @OptionGroup var options: HeadTrainingOptions
+    @OptionGroup var deploy: TrainDeployOptions
 
     func run() throws {
         guard let path = corpus ?? TweetCorpus.defaultPath() else {
@@ -110,7 +150,7 @@ struct TrainSentiment: ParsableCommand {
             rows: rows.map { ($0.text, $0.label, Float($0.confidence)) }, labels: SentimentScorer.labels,
             subset: options.subset)
         stderr("corpus: \(path), \(rows.count) rows, \(replaced) mis-encoded bytes replaced, \(dataset.duplicates) duplicates dropped (\(dataset.conflicts) with conflicting labels), sha256 \(sha.prefix(16))")
-        try options.run(dataset: dataset, corpusSHA256: sha, defaultOut: "models/sentiment-head.json")
+        try options.run(dataset: dataset, corpusSHA256: sha, defaultOut: "models/sentiment-head.json", deploy: deploy)
     }
 }
 
@@ -121,6 +161,7 @@ struct TrainClassifier: ParsableCommand {
 
     @Option(help: "Training CSV with columns text,label.") var csv: String
     @OptionGroup var options: HeadTrainingOptions
+    @OptionGroup var deploy: TrainDeployOptions
 
     func run() throws {
         let rows = try TextLabelCSV.load(csv)
@@ -129,7 +170,7 @@ struct TrainClassifier: ParsableCommand {
         let sha = ContentDigest.sha256Hex([UInt8](FileManager.default.contents(atPath: csv) ?? Data()))
         let dataset = try LabelledDataset(rows: rows.map { ($0.text, $0.label, 1) }, labels: labels, subset: options.subset)
         stderr("\(csv): \(rows.count) rows, labels \(labels), \(dataset.duplicates) duplicates dropped")
-        try options.run(dataset: dataset, corpusSHA256: sha, defaultOut: "models/classifier-head.json")
+        try options.run(dataset: dataset, corpusSHA256: sha, defaultOut: "models/classifier-head.json", deploy: deploy)
     }
 }
 

@@ -31,6 +31,11 @@ struct WorkerCommand: ParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @Flag(
+        name: .customLong("no-control"),
+        help: "Keep the workflow file's head: do not follow the control topic for `sluice deploy` announcements.")
+    var noControl = false
+
     @Option(name: .long, help: "The model folder (default: $SLUICE_MODEL_DIR, else .deps/model).")
     var model: String?
 
@@ -47,7 +52,7 @@ struct WorkerCommand: ParsableCommand {
         }
         let options = WorkerOptions(
             brokers: try broker.required(), properties: try broker.extraProperties(), instance: instance,
-            registry: registry.settings)
+            registry: registry.settings, controlTopic: noControl ? nil : ModelControl.topic)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
         let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)

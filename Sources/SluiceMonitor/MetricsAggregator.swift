@@ -27,8 +27,15 @@ public struct MetricsAggregator: Sendable {
     private var endToEndNegative: Windowed<Tally>
     private var efficiency: Windowed<Tally>
     private var arrivals: Windowed<Tally>
+    private var canaries: CanaryTally
 
-    public init(stages: [String], windowsSeconds: [Int] = [10, 60], targetUtilisation: Double = 0.7, startedAt: Int64) {
+    /// `stageOfResult` names the stage that writes each result key, for canary figures
+    /// (`sentiment` and `label` by default, each reported under its key).
+    public init(
+        stages: [String], windowsSeconds: [Int] = [10, 60], targetUtilisation: Double = 0.7, startedAt: Int64,
+        stageOfResult: [String: String] = [:]
+    ) {
+        canaries = CanaryTally(stageOfResult: stageOfResult)
         self.windowsSeconds = windowsSeconds.isEmpty ? [10, 60] : windowsSeconds
         self.targetUtilisation = targetUtilisation
         self.startedAt = startedAt
@@ -46,13 +53,22 @@ public struct MetricsAggregator: Sendable {
     public init(workflow: Workflow, startedAt: Int64) {
         self.init(
             stages: workflow.stages.map(\.name), windowsSeconds: workflow.monitor.windowsSeconds,
-            targetUtilisation: workflow.monitor.targetUtilisation, startedAt: startedAt)
+            targetUtilisation: workflow.monitor.targetUtilisation, startedAt: startedAt,
+            stageOfResult: Dictionary(
+                workflow.stages.compactMap { stage -> (String, String)? in
+                    switch stage.task {
+                    case .sentiment: return ("sentiment", stage.name)
+                    case .classify: return ("label", stage.name)
+                    default: return nil
+                    }
+                }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// One finished envelope, read from the output topic at monitor time `now`.
     /// Envelopes without hops carry no measurement and are ignored.
     public mutating func record(_ envelope: Envelope, now: Int64) {
         guard let last = envelope.hops.last else { return }
+        canaries.record(envelope.results)
         arrivals.update(at: envelope.createdAt) { $0.record() }
         var processing: Int64 = 0
         for (index, hop) in envelope.hops.enumerated() {
@@ -143,7 +159,7 @@ public struct MetricsAggregator: Sendable {
             events: endToEndSummary.count, deadLetters: deadLetterTotal, endToEnd: endToEndSummary,
             endToEndNegativeClamped: Int(endToEndNegative.value(seconds: windowSeconds, now: now).count),
             efficiency: efficiency.value(seconds: windowSeconds, now: now).mean,
-            targetUtilisation: targetUtilisation, stages: stageFigures, hops: hopFigures)
+            targetUtilisation: targetUtilisation, stages: stageFigures, hops: hopFigures, canaries: canaries.figures)
     }
 
     private mutating func addStage(_ name: String) {

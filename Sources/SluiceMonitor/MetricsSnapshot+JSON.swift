@@ -18,6 +18,7 @@ extension MetricsSnapshot {
             "target_utilisation": .double(targetUtilisation),
             "stages": .array(stages.map { $0.json() }),
             "hops": .array(hops.map { $0.json() }),
+            "canaries": .array(canaries.map { $0.json() }),
         ])
     }
 }

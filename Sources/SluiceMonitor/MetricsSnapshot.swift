@@ -23,12 +23,15 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var stages: [StageFigures]
     /// In workflow order: input->first, then each stage to the next.
     public var hops: [HopFigures]
+    /// Canaries seen on finished events, since the monitor started (the same in every window).
+    public var canaries: [CanaryFigures]
 
     public init(
         at: Int64, windowSeconds: Int?, spanSeconds: Double, arrivalRate: Double, events: Int, deadLetters: Int,
         endToEnd: DistributionSummary, endToEndNegativeClamped: Int, efficiency: Double?, targetUtilisation: Double,
-        stages: [StageFigures], hops: [HopFigures]
+        stages: [StageFigures], hops: [HopFigures], canaries: [CanaryFigures] = []
     ) {
+        self.canaries = canaries
         self.at = at
         self.windowSeconds = windowSeconds
         self.spanSeconds = spanSeconds

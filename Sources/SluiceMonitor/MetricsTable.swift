@@ -26,7 +26,25 @@ public enum MetricsTable {
                 ms(delay.max, delay.count), String(hop.negativeClamped),
             ]))
         }
+        if !snapshot.canaries.isEmpty {
+            lines.append(row(["canary", "active", "canary", "events", "agree", "act p50", "can p50", "act mean", "can mean"]))
+            for c in snapshot.canaries {
+                lines.append(row([
+                    c.stage, c.activeVersion, c.canaryVersion, String(c.compared), c.agreement.map { percent($0) } ?? "-",
+                    score(c.activeScores.p50, c.activeScores.count), score(c.canaryScores.p50, c.canaryScores.count),
+                    score(c.activeScores.mean, c.activeScores.count), score(c.canaryScores.mean, c.canaryScores.count),
+                ]))
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func score(_ value: Double, _ count: Int) -> String {
+        guard count > 0 else { return "-" }
+        let hundredths = Int64((value * 100).rounded())
+        let sign = hundredths < 0 ? "-" : ""
+        let magnitude = abs(hundredths)
+        return "\(sign)\(magnitude / 100).\(magnitude % 100 < 10 ? "0" : "")\(magnitude % 100)"
     }
 
     private static func row(_ cells: [String]) -> String {

@@ -75,6 +75,27 @@ public enum PrometheusText {
         gauge("sluice_processing_efficiency_ratio", "Mean share of end-to-end time spent processing over the last \(window)",
             [([], current.efficiency)])
         gauge("sluice_target_utilisation_ratio", "Utilisation the replica advice sizes for", [([], current.targetUtilisation)])
+        let canaries = sinceStart.canaries
+        if !canaries.isEmpty {
+            func labels(_ c: CanaryFigures) -> [(String, String)] {
+                [("stage", c.stage), ("head_version", c.activeVersion), ("canary_version", c.canaryVersion)]
+            }
+            writer.family("sluice_canary_events_total", type: "counter", help: "Events scored by both the active and the canary head")
+            for c in canaries { writer.sample("sluice_canary_events_total", labels(c), Int64(c.compared)) }
+            writer.family("sluice_canary_agreements_total", type: "counter", help: "Of those, events both heads gave the same label")
+            for c in canaries { writer.sample("sluice_canary_agreements_total", labels(c), Int64(c.agreed)) }
+            gauge("sluice_canary_agreement_ratio", "Agreements / events scored by both heads, since start",
+                canaries.map { (labels($0), $0.agreement) })
+            writer.family("sluice_canary_score", type: "gauge",
+                help: "Score quantiles of the events scored by both heads (head=active|canary), since start")
+            for c in canaries {
+                for (head, s) in [("active", c.activeScores), ("canary", c.canaryScores)] where s.count > 0 {
+                    for (q, v) in [("0.1", s.p10), ("0.5", s.p50), ("0.9", s.p90)] {
+                        writer.sample("sluice_canary_score", labels(c) + [("head", head), ("quantile", q)], v)
+                    }
+                }
+            }
+        }
         return writer.text
     }
 }

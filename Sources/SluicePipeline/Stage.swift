@@ -12,11 +12,14 @@ public protocol Stage: Sendable {
     var modelID: String? { get }
     /// The version of the trained head the step applies, for the registry; nil for none.
     var headVersion: String? { get }
+    /// The replaceable head of a stage that runs one (`sluice deploy`); nil for none.
+    var headSlot: HeadSlot? { get }
 }
 
 extension Stage {
     public var modelID: String? { nil }
     public var headVersion: String? { nil }
+    public var headSlot: HeadSlot? { nil }
 }
 
 public enum StageRequirement: Sendable {

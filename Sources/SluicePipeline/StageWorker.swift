@@ -30,6 +30,7 @@ public final class StageWorker: @unchecked Sendable {
     let deadLetterLog: RateLimitedLog
     private let stopLock = NSLock()
     private var stopping = false
+    private var watcher: HeadWatcher?
 
     public init(workflow: Workflow, stage: StageSpec, step: any Stage, options: WorkerOptions, logger: Logger) {
         self.workflow = workflow
@@ -48,6 +49,9 @@ public final class StageWorker: @unchecked Sendable {
         stopLock.unlock()
     }
 
+    /// Follows the control topic while `run()` runs, for a stage with a head and `options.controlTopic` set.
+    public var headWatcher: HeadWatcher? { stopLock.withLock { watcher } }
+
     public var isStopping: Bool {
         stopLock.lock()
         defer { stopLock.unlock() }
@@ -59,6 +63,8 @@ public final class StageWorker: @unchecked Sendable {
     /// last committed offsets (never skipping what was not acknowledged).
     /// Throws only for errors that retrying cannot fix (bad configuration).
     public func run() throws {
+        let watcher = startWatcher()
+        defer { watcher?.stop() }
         let announcer = startAnnouncer()
         defer { announcer?.stop() }
         var backoff = 0.5
@@ -83,13 +89,32 @@ public final class StageWorker: @unchecked Sendable {
         Registry.memberID(workflow: workflow.name, stage: stage.name, instance: options.workerID)
     }
 
+    /// Starts following the control topic, after reading it to its end so that the
+    /// first batch already runs the deployed head. A control topic that cannot be
+    /// read is logged and skipped: the stage runs the head it has.
+    private func startWatcher() -> HeadWatcher? {
+        guard let topic = options.controlTopic, let slot = step.headSlot else { return nil }
+        let watcher = HeadWatcher(
+            config: KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-control", properties: options.properties),
+            topic: topic, workflow: workflow.name, stage: stage.name, slot: slot, logger: logger)
+        do {
+            try watcher.start()
+        } catch {
+            logger.warning("not following the control topic \(topic): \(error); running head \(slot.current.active.version)")
+            return nil
+        }
+        stopLock.withLock { self.watcher = watcher }
+        logger.info("following \(topic) for \(workflow.name)/\(stage.name); head \(slot.current.active.version)")
+        return watcher
+    }
+
     /// Announces the worker in the registry when `options.registry` is set. A
     /// registry that cannot be used is logged and skipped: it never stops the work.
     private func startAnnouncer() -> RegistryAnnouncer? {
         guard let settings = options.registry else { return nil }
         let counters = self.counters
         let model = step.modelID
-        let head = step.headVersion
+        let step = self.step
         let announcer = RegistryAnnouncer(
             config: KafkaConfig(
                 bootstrapServers: options.brokers, clientID: "sluice-registry-\(stage.name)", properties: options.properties),
@@ -100,7 +125,7 @@ public final class StageWorker: @unchecked Sendable {
             let degraded = counts.lastRejoinAt.map { Date().timeIntervalSince($0) < settings.degradedSeconds } ?? false
             return RegistryAnnouncer.Status(
                 partitions: counts.assigned, health: degraded ? .degraded : .ok, rejoins: counts.rejoins,
-                eventsProcessed: counts.processed, model: model, headVersion: head)
+                eventsProcessed: counts.processed, model: model, headVersion: step.headVersion)
         }
         do {
             try announcer.start()

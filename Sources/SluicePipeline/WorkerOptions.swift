@@ -19,13 +19,17 @@ public struct WorkerOptions: Sendable {
     /// When set, the worker announces itself in the registry topic while `run()`
     /// runs (heartbeats) and deletes its record when it returns. nil: no registry.
     public var registry: RegistrySettings?
+    /// When set, a stage with a head follows this control topic (`ModelControl`) and
+    /// switches heads between batches as they are deployed. nil: it keeps the file's head.
+    public var controlTopic: String?
 
     public init(
         brokers: String, properties: [String: String] = [:], workerID: String = WorkerOptions.defaultWorkerID(),
         instance: String? = nil, transactionTimeoutMs: Int = 15_000, idlePollMs: Int = 100,
-        registry: RegistrySettings? = nil
+        registry: RegistrySettings? = nil, controlTopic: String? = nil
     ) {
         self.registry = registry
+        self.controlTopic = controlTopic
         self.brokers = brokers
         self.properties = properties
         self.workerID = workerID

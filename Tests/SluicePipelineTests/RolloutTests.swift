@@ -1,0 +1,427 @@
+import Foundation
+import Logging
+import SluiceEvents
+import SluiceJSON
+import SluiceKafka
+import SluiceML
+import SluicePipeline
+import SluiceRegistry
+import SluiceWorkflow
+import XCTest
+
+/// Model rollout against a real broker: a sentiment worker following the control
+/// topic, heads announced with `ModelRollout` (what `sluice deploy` runs) or
+/// produced straight to the topic. Inputs are pre-embedded events written to the
+/// sentiment stage's input, so only the stage under test runs.
+final class RolloutTests: PipelineTestCase {
+    static let headPath = packageRoot.appendingPathComponent("models/sentiment-head.json").path
+
+    func rolloutWorkflow() throws -> Workflow {
+        try workflowFile(
+            """
+            workflow: rollout
+            topics: { posts: {partitions: 1}, features: {partitions: 1}, scored: {partitions: 1}, dlq: {partitions: 1} }
+            input: posts
+            output: scored
+            dead_letter: dlq
+            stages:
+              - { name: features, task: embed, input: posts, output: features }
+              - name: sentiment
+                task: sentiment
+                input: features
+                output: scored
+                batch: { size: 16, wait_ms: 10 }
+                head: \(Self.headPath)
+            """
+        ).workflow
+    }
+
+    /// A sentiment worker on a thread that follows the control topic (and heartbeats to the registry).
+    func startFollowingWorker(_ workflow: Workflow, id: String = "sentiment-0") throws -> RunningWorker {
+        let spec = try XCTUnwrap(workflow.stage(named: "sentiment"))
+        let running = RunningWorker(
+            worker: StageWorker(
+                workflow: workflow, stage: spec, step: try StageFactory.make(spec, workflow: workflow),
+                options: WorkerOptions(
+                    brokers: broker.bootstrapServers, workerID: id,
+                    registry: RegistrySettings(heartbeatSeconds: 0.5), controlTopic: ModelControl.topic),
+                logger: Logger(label: "test.sentiment")))
+        workers.append(running)
+        try running.waitForAssignment(timeout: 30)
+        return running
+    }
+
+    /// The committed head with a new version and its neutral bias raised, so it disagrees sometimes.
+    func variantHead(version: String, neutralShift: Float = 1.0) throws -> [UInt8] {
+        let original = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.headPath))))
+        guard case .object(var root) = original, case .object(var weights) = root["weights"]!,
+            case .object(var bias) = weights["output.bias"]!, let data = Data(base64Encoded: bias["data"]!.stringValue!)
+        else { throw PipelineError("unexpected head file layout") }
+        var values = data.withUnsafeBytes { raw in
+            (0..<(data.count / 4)).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
+        }
+        values[1] += neutralShift  // labels are negative, neutral, positive
+        var bytes = Data()
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        bias["data"] = .string(bytes.base64EncodedString())
+        weights["output.bias"] = .object(bias)
+        root["weights"] = .object(weights)
+        root["version"] = .string(version)
+        return Array(JSONValue.object(root).serialized().utf8)
+    }
+
+    func rollout(_ workflow: Workflow, stage: String = "sentiment") throws -> ModelRollout {
+        try ModelRollout.target(workflow: workflow, stage: stage, config: config, by: "test")
+    }
+
+    /// Announces `bytes` as `sluice deploy` does; returns when the control topic acknowledged it.
+    @discardableResult
+    func deploy(_ workflow: Workflow, _ bytes: [UInt8], canary: Double? = nil) throws -> ModelRollout.Outcome {
+        let target = try rollout(workflow)
+        let checked = try target.check(headBytes: bytes)
+        return try target.announce(checked.file, bytes: checked.bytes, canary: canary)
+    }
+
+    /// Pre-embedded events (unit vectors from a fixed seed) for the sentiment stage's input.
+    func embeddedEvents(_ ids: [String]) -> [KafkaProducerMessage] {
+        ids.map { id in
+            var state = FNV1a.hash64(id)
+            var vector = (0..<384).map { _ -> Float in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
+            }
+            let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            vector = vector.map { $0 / norm }
+            let value = Envelope(id: id, createdAt: EventClock.nowMicros(), text: "event \(id)", embedding: vector).encoded()
+            return KafkaProducerMessage(topic: "features", key: Array(id.utf8), value: value)
+        }
+    }
+
+    func readScored(count: Int, timeout: TimeInterval = 60) throws -> [Envelope] {
+        try readTopic("scored", timeout: timeout) { $0.count >= count }.map {
+            try Envelope.decode($0.value, fallbackID: "", fallbackCreatedAt: 0)
+        }
+    }
+
+    func waitUntil(_ what: String, timeout: TimeInterval = 20, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            guard Date() < deadline else { throw PipelineError("timed out after \(timeout) s waiting for \(what)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func version(_ event: Envelope) -> String? { event.results["sentiment"]?["head_version"]?.stringValue }
+
+    // MARK: a deploy during a steady stream
+
+    func testDeployDuringSteadyStreamSwitchesBetweenBatchesWithNoLossOrDuplicate() throws {
+        let workflow = try rolloutWorkflow()
+        try applyTopics(workflow)
+        let worker = try startFollowingWorker(workflow)
+        let oldVersion = try rollout(workflow).slot.current.active.version  // the committed head's
+        XCTAssertEqual(worker.worker.headWatcher?.changes.count, 0, "nothing deployed yet")
+
+        // About 500 events/s for 3 s, on a thread; the deploy lands in the middle.
+        let ids = (0..<1_500).map { String(format: "e%05d", $0) }
+        let messages = embeddedEvents(ids)
+        let producerDone = DispatchSemaphore(value: 0)
+        let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+        nonisolated(unsafe) var produceFailures = 0
+        Thread {
+            for start in stride(from: 0, to: messages.count, by: 20) {
+                let reports = (try? producer.sendBatch(Array(messages[start..<min(start + 20, messages.count)]))) ?? []
+                produceFailures += reports.filter { !$0.isDelivered }.count
+                Thread.sleep(forTimeInterval: 0.04)
+            }
+            producerDone.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 1.2)
+        let announceStart = EventClock.nowMicros()
+        let outcome = try deploy(workflow, try variantHead(version: "v2"))
+        let acknowledged = EventClock.nowMicros()
+        XCTAssertEqual(outcome.state.active, "v2")
+        XCTAssertEqual(outcome.state.previous, [oldVersion])
+        XCTAssertEqual(outcome.headsWritten, [oldVersion, "v2"], "the first deploy keeps the file's head fetchable")
+        producerDone.wait()
+        producer.close()
+        XCTAssertEqual(produceFailures, 0)
+
+        let records = try readTopic("scored", timeout: 60) { (try? self.distinctIDs($0).ids.count) ?? 0 >= ids.count }
+        let (seen, duplicates) = try distinctIDs(records)
+        XCTAssertEqual(seen, Set(ids), "every event comes out")
+        XCTAssertEqual(duplicates, 0, "no event is handled twice because of the switch")
+        let events = try records.sorted { $0.offset < $1.offset }.map {
+            try Envelope.decode($0.value, fallbackID: "", fallbackCreatedAt: 0)
+        }
+        let versions = events.map { version($0) ?? "none" }
+        // One partition, one worker: output order is input order, so the versions read old...old new...new.
+        let firstNew = try XCTUnwrap(versions.firstIndex(of: "v2"), "events after the switch carry the new version")
+        XCTAssertGreaterThan(firstNew, 0, "events before the switch carry the old version")
+        XCTAssertTrue(versions[..<firstNew].allSatisfy { $0 == oldVersion }, "before the switch: \(Set(versions[..<firstNew]))")
+        XCTAssertTrue(versions[firstNew...].allSatisfy { $0 == "v2" }, "after the switch: \(Set(versions[firstNew...]))")
+        // The switch falls between batches: every batch (same hop times) was scored by one head.
+        var batchVersions: [String: Set<String>] = [:]
+        for (event, version) in zip(events, versions) {
+            let hop = try XCTUnwrap(event.hops.last)
+            batchVersions["\(hop.consumedAt)|\(hop.producedAt)", default: []].insert(version)
+        }
+        XCTAssertTrue(batchVersions.values.allSatisfy { $0.count == 1 }, "a batch scored by two heads")
+
+        let watcher = try XCTUnwrap(worker.worker.headWatcher)
+        let change = try XCTUnwrap(watcher.changes.last)
+        XCTAssertEqual(change.active, "v2")
+        XCTAssertTrue(watcher.refusals.isEmpty, "\(watcher.refusals)")
+        let firstNewHop = try XCTUnwrap(events[firstNew].hops.last)
+        print(
+            "rollout figures: deploy took \((acknowledged - announceStart) / 1000) ms (reading the control topic, "
+                + "writing two heads and the state); state written -> installed in the worker "
+                + "\((change.at - outcome.state.announcedAt) / 1000) ms; installed -> first batch on the new head "
+                + "\((firstNewHop.consumedAt - change.at) / 1000) ms; \(events.count) events "
+                + "(\(firstNew) old, \(events.count - firstNew) new) in \(batchVersions.count) batches, \(duplicates) duplicates")
+
+        // The registry shows the version the worker runs now (read at each heartbeat).
+        try waitUntil("the registry to show v2") {
+            let view = try? RegistryView.read(config: config)
+            return view?.members.first { $0.entry.member == worker.worker.registryMember }?.entry.headVersion == "v2"
+        }
+    }
+
+    // MARK: refusals
+
+    func testBadAnnouncementsAreRefusedByDeployAndByWorkersWhichKeepTheirHead() throws {
+        let workflow = try rolloutWorkflow()
+        try applyTopics(workflow)
+        let target = try rollout(workflow)
+
+        // `sluice deploy` refuses before writing anything.
+        XCTAssertThrowsError(try rollout(workflow, stage: "nope")) {
+            XCTAssertTrue("\($0)".contains("unknown stage 'nope'") && "\($0)".contains("--stage"), "\($0)")
+        }
+        XCTAssertThrowsError(try rollout(workflow, stage: "features")) {
+            XCTAssertTrue("\($0)".contains("has no head"), "\($0)")
+        }
+        let tenD = Self.smallHead(version: "ten-d", dimension: 10, model: target.slot.model)
+        XCTAssertThrowsError(try target.check(headBytes: tenD)) {
+            XCTAssertTrue("\($0)".contains("10-dimensional") && "\($0)".contains("384"), "\($0)")
+        }
+        let good = try variantHead(version: "v2")
+        XCTAssertThrowsError(try target.check(headBytes: Array(good.prefix(4_000)))) {
+            XCTAssertTrue("\($0)".contains("not valid JSON") && "\($0)".contains("sluice train"), "\($0)")
+        }
+        XCTAssertTrue(try target.read().stateRecord == nil, "a refused deploy writes nothing")
+
+        // Bad records produced straight to the control topic: each refused by the worker.
+        let worker = try startFollowingWorker(workflow)
+        let watcher = try XCTUnwrap(worker.worker.headWatcher)
+        let original = try rollout(workflow).slot.current.active.version
+        let key = "rollout/sentiment"
+        func state(_ active: String) -> [UInt8] {
+            ModelState(workflow: "rollout", stage: "sentiment", active: active, by: "test").encoded()
+        }
+        var otherModel = try JSONValue.parse(good)
+        if case .object(var root) = otherModel {
+            root["model"] = .string("some-other-encoder@0000")
+            root["version"] = .string("other-model")
+            otherModel = .object(root)
+        }
+        let topic = ModelControl.topic
+        let bad: [(String, [UInt8])] = [
+            (key, Array("{not json".utf8)),
+            (key, state("ghost")),
+            ("\(key)/head/ten-d", tenD), (key, state("ten-d")),
+            ("\(key)/head/truncated", Array(good.prefix(4_000))), (key, state("truncated")),
+            ("\(key)/head/other-model", Array(otherModel.serialized().utf8)), (key, state("other-model")),
+        ]
+        for (k, v) in bad { try produce([KafkaProducerMessage(topic: topic, key: k, value: v)]) }
+        try waitUntil("five refusals") { watcher.refusals.count >= 5 }
+        let refusals = watcher.refusals
+        XCTAssertTrue(refusals[0].contains("unreadable"), refusals[0])
+        XCTAssertTrue(refusals[1].contains("'ghost' is not on the control topic"), refusals[1])
+        XCTAssertTrue(refusals[2].contains("10-dimensional"), refusals[2])
+        XCTAssertTrue(refusals[3].contains("not valid JSON"), refusals[3])
+        XCTAssertTrue(refusals[4].contains("some-other-encoder"), refusals[4])
+        XCTAssertTrue(watcher.changes.isEmpty, "nothing was installed")
+
+        try produce(embeddedEvents((0..<50).map { "k\($0)" }))
+        let kept = try readScored(count: 50)
+        XCTAssertEqual(kept.count, 50)
+        XCTAssertTrue(kept.allSatisfy { version($0) == original }, "the worker kept its head: \(Set(kept.map(version)))")
+
+        // A good announcement after all that still goes through.
+        try deploy(workflow, good)
+        try waitUntil("v2 installed") { watcher.changes.last?.active == "v2" }
+        XCTAssertEqual(watcher.refusals.count, 5)
+    }
+
+    /// A worker started after a deploy runs the deployed head from its first batch.
+    func testRestartedWorkerRunsTheDeployedHeadFromItsFirstBatch() throws {
+        let workflow = try rolloutWorkflow()
+        try applyTopics(workflow)
+        try deploy(workflow, try variantHead(version: "v2"))
+        try produce(embeddedEvents((0..<40).map { "r\($0)" }))
+        let worker = try startFollowingWorker(workflow)
+        let events = try readScored(count: 40)
+        XCTAssertEqual(events.count, 40)
+        XCTAssertTrue(events.allSatisfy { version($0) == "v2" }, "\(Set(events.map(version)))")
+        XCTAssertEqual(worker.worker.headWatcher?.changes.count, 1)
+    }
+
+    // MARK: canary, promote, rollback
+
+    func testCanaryScoresAFractionByEventIDThenPromoteAndRollback() throws {
+        let workflow = try rolloutWorkflow()
+        try applyTopics(workflow)
+        let worker = try startFollowingWorker(workflow)
+        let watcher = try XCTUnwrap(worker.worker.headWatcher)
+        let original = try rollout(workflow).slot.current.active.version
+
+        let started = try deploy(workflow, try variantHead(version: "v2"), canary: 0.25)
+        XCTAssertEqual(started.state.active, original)
+        XCTAssertEqual(started.state.canary, ModelState.Canary(version: "v2", fraction: 0.25))
+        try waitUntil("the canary installed") { watcher.changes.last?.canary == "v2" }
+
+        let ids = (0..<400).map { "c\($0)" }
+        try produce(embeddedEvents(ids))
+        var events = try readScored(count: ids.count)
+        XCTAssertEqual(Set(events.map(\.id)), Set(ids))
+        var canaried = 0
+        var agreed = 0
+        for event in events {
+            let sentiment = try XCTUnwrap(event.results["sentiment"])
+            XCTAssertEqual(sentiment["head_version"]?.stringValue, original, "the active head scores every event")
+            let canary = sentiment["canary"]
+            XCTAssertEqual(
+                canary != nil, ModelControl.inCanary(eventID: event.id, fraction: 0.25),
+                "the canary choice is the deterministic one for \(event.id)")
+            guard let canary else { continue }
+            canaried += 1
+            XCTAssertEqual(canary["head_version"]?.stringValue, "v2")
+            let scores = ["negative", "neutral", "positive"].map { sentiment[$0]!.doubleValue! }
+            let activeLabel = ["negative", "neutral", "positive"][scores.indices.max { scores[$0] < scores[$1] }!]
+            let agrees = try XCTUnwrap(canary["agrees"]?.boolValue)
+            XCTAssertEqual(agrees, canary["label"]?.stringValue == activeLabel)
+            if agrees { agreed += 1 }
+        }
+        let share = Double(canaried) / Double(ids.count)
+        XCTAssertEqual(share, 0.25, accuracy: 0.07, "the fraction is roughly honoured")
+        XCTAssertGreaterThan(agreed, 0)
+        XCTAssertLessThan(agreed, canaried, "v2 leans neutral, so it disagrees sometimes")
+        print("canary figures: \(canaried) of \(ids.count) events canaried (\(share)), agreement \(Double(agreed) / Double(canaried))")
+
+        // The same ids again (a replay) are chosen the same way.
+        let replayed = ids.filter { ModelControl.inCanary(eventID: $0, fraction: 0.25) }
+        XCTAssertEqual(replayed.count, canaried)
+
+        let promoted = try rollout(workflow).promote()
+        XCTAssertEqual(promoted.state.active, "v2")
+        XCTAssertNil(promoted.state.canary)
+        XCTAssertEqual(promoted.state.previous, [original])
+        try waitUntil("v2 promoted") { watcher.changes.last.map { $0.active == "v2" && $0.canary == nil } ?? false }
+        try produce(embeddedEvents((0..<60).map { "p\($0)" }))
+        events = try readScored(count: ids.count + 60).filter { $0.id.hasPrefix("p") }
+        XCTAssertEqual(events.count, 60)
+        XCTAssertTrue(events.allSatisfy { version($0) == "v2" && $0.results["sentiment"]?["canary"] == nil })
+
+        let rolledBack = try rollout(workflow).rollback()
+        XCTAssertEqual(rolledBack.state.active, original)
+        XCTAssertEqual(rolledBack.state.previous, [])
+        try waitUntil("rolled back") { watcher.changes.last?.active == original }
+        try produce(embeddedEvents((0..<60).map { "b\($0)" }))
+        events = try readScored(count: ids.count + 120).filter { $0.id.hasPrefix("b") }
+        XCTAssertEqual(events.count, 60)
+        XCTAssertTrue(events.allSatisfy { version($0) == original }, "\(Set(events.map(version)))")
+        XCTAssertThrowsError(try rollout(workflow).rollback()) {
+            XCTAssertTrue("\($0)".contains("no previous version"), "\($0)")
+        }
+        XCTAssertTrue(watcher.refusals.isEmpty, "\(watcher.refusals)")
+    }
+
+    /// A valid softmax head of another input dimension, for the same model and labels.
+    static func smallHead(version: String, dimension: Int, model: String) -> [UInt8] {
+        func encode(_ values: [Float]) -> JSONValue {
+            var data = Data()
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            return .string(data.base64EncodedString())
+        }
+        let root: JSONValue = .object([
+            "format": .string("sluice-head/1"), "version": .string(version), "kind": .string("softmax"),
+            "labels": .array(["negative", "neutral", "positive"].map { .string($0) }),
+            "input_dimension": .int(Int64(dimension)), "hidden_size": .int(0),
+            "model": .string(model), "corpus_sha256": .string(""), "training": .object([:]),
+            "weights": .object([
+                "weight": .object([
+                    "shape": .array([.int(Int64(dimension)), .int(3)]),
+                    "data": encode([Float](repeating: 0.1, count: dimension * 3)),
+                ]),
+                "bias": .object(["shape": .array([.int(3)]), "data": encode([0, 0, 0])]),
+            ]),
+        ])
+        return Array(root.serialized().utf8)
+    }
+}
+
+/// The head slot of a classify stage with a head, without a broker: versions and
+/// canaries on the `label` result, and a head with another label set refused.
+final class ClassifyHeadSlotTests: XCTestCase {
+    /// A softmax head over `labels` for 4-d embeddings; `lean` raises one label's bias.
+    func head(version: String, labels: [String], lean: Int? = nil) throws -> HeadFile {
+        func encode(_ values: [Float]) -> JSONValue {
+            var data = Data()
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            return .string(data.base64EncodedString())
+        }
+        // weight[i][j] = 1 when i == j: the label is the largest of the first coordinates.
+        let weights = (0..<4).flatMap { i in labels.indices.map { j in Float(i == j ? 1 : 0) } }
+        let bias = labels.indices.map { Float($0 == lean ? 5 : 0) }
+        let root: JSONValue = .object([
+            "format": .string("sluice-head/1"), "version": .string(version), "kind": .string("softmax"),
+            "labels": .array(labels.map { .string($0) }), "input_dimension": .int(4), "hidden_size": .int(0),
+            "model": .string("fake@1"), "weights": .object([
+                "weight": .object(["shape": .array([.int(4), .int(Int64(labels.count))]), "data": encode(weights)]),
+                "bias": .object(["shape": .array([.int(Int64(labels.count))]), "data": encode(bias)]),
+            ]),
+        ])
+        return try HeadFile.parse(root)
+    }
+
+    func testClassifyHeadRecordsVersionAndCanaryAndKeepsItsLabelSet() throws {
+        let labels = ["a", "b", "c"]
+        let stage = ClassifyStage(head: try head(version: "h1", labels: labels))
+        let slot = try XCTUnwrap(stage.headSlot)
+        XCTAssertEqual(stage.headVersion, "h1")
+        XCTAssertThrowsError(try slot.validate(try head(version: "h9", labels: ["a", "b", "z"]))) {
+            XCTAssertTrue("\($0)".contains("keep the label set"), "\($0)")
+        }
+        // Same labels in another order are fine: outputs are mapped by name.
+        let canary = try head(version: "h2", labels: ["c", "b", "a"], lean: 0)  // always says "c"
+        XCTAssertNoThrow(try slot.validate(canary))
+        slot.install(HeadSlot.Heads(active: slot.current.active, canary: canary, fraction: 0.5))
+        XCTAssertEqual(stage.headVersion, "h1", "a canary does not change the active version")
+
+        let events = (0..<200).map { i in
+            Envelope(id: "x\(i)", createdAt: 0, text: "", embedding: [i % 3 == 0 ? 1 : 0, i % 3 == 1 ? 1 : 0, i % 3 == 2 ? 1 : 0, 0])
+        }
+        let results = stage.process(events).map { try? $0.get() }
+        var canaried = 0
+        for (event, result) in zip(events, results) {
+            let label = try XCTUnwrap(result?.results["label"])
+            XCTAssertEqual(label["head_version"]?.stringValue, "h1")
+            XCTAssertEqual(label["name"]?.stringValue, labels[Int(event.id.dropFirst())! % 3])
+            XCTAssertEqual(label["canary"] != nil, ModelControl.inCanary(eventID: event.id, fraction: 0.5), event.id)
+            guard let c = label["canary"] else { continue }
+            canaried += 1
+            XCTAssertEqual(c["head_version"]?.stringValue, "h2")
+            XCTAssertEqual(c["label"]?.stringValue, "c")
+            XCTAssertEqual(c["agrees"]?.boolValue, label["name"]?.stringValue == "c")
+        }
+        XCTAssertEqual(Double(canaried) / 200, 0.5, accuracy: 0.1)
+
+        slot.install(HeadSlot.Heads(active: canary))
+        XCTAssertEqual(stage.headVersion, "h2")
+        let after = try XCTUnwrap(try stage.process([events[0]]).first?.get().results["label"])
+        XCTAssertEqual(after["head_version"]?.stringValue, "h2")
+        XCTAssertEqual(after["name"]?.stringValue, "c")
+        XCTAssertNil(after["canary"])
+    }
+}
