@@ -70,7 +70,7 @@ struct StatusCommand: ParsableCommand {
         let lines = members.map { member -> [String] in
             let e = member.entry
             let instance = e.member.split(separator: "/").last.map(String.init) ?? e.member
-            let model = (e.model ?? "-") + " / " + (e.headVersion ?? "-")
+            let model = (e.model ?? "-") + " / " + (e.headVersion ?? "-") + (e.canaryVersion.map { " +canary \($0)" } ?? "")
             return [
                 instance, e.partitions.isEmpty ? "-" : e.partitions.joined(separator: ","),
                 member.isStale ? "STALE" : e.health.rawValue, model,

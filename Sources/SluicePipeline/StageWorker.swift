@@ -125,7 +125,8 @@ public final class StageWorker: @unchecked Sendable {
             let degraded = counts.lastRejoinAt.map { Date().timeIntervalSince($0) < settings.degradedSeconds } ?? false
             return RegistryAnnouncer.Status(
                 partitions: counts.assigned, health: degraded ? .degraded : .ok, rejoins: counts.rejoins,
-                eventsProcessed: counts.processed, model: model, headVersion: step.headVersion)
+                eventsProcessed: counts.processed, model: model, headVersion: step.headVersion,
+                canaryVersion: step.headSlot?.current.canary?.version)
         }
         do {
             try announcer.start()

@@ -18,10 +18,11 @@ public final class RegistryAnnouncer: @unchecked Sendable {
         public var eventsProcessed: Int
         public var model: String?
         public var headVersion: String?
+        public var canaryVersion: String?
 
         public init(
             partitions: [String] = [], health: RegistryEntry.Health = .ok, rejoins: Int = 0, eventsProcessed: Int = 0,
-            model: String? = nil, headVersion: String? = nil
+            model: String? = nil, headVersion: String? = nil, canaryVersion: String? = nil
         ) {
             self.partitions = partitions
             self.health = health
@@ -29,6 +30,7 @@ public final class RegistryAnnouncer: @unchecked Sendable {
             self.eventsProcessed = eventsProcessed
             self.model = model
             self.headVersion = headVersion
+            self.canaryVersion = canaryVersion
         }
     }
 
@@ -74,6 +76,7 @@ public final class RegistryAnnouncer: @unchecked Sendable {
         entry.eventsProcessed = now.eventsProcessed
         entry.model = now.model
         entry.headVersion = now.headVersion
+        entry.canaryVersion = now.canaryVersion
         entry.lastHeartbeat = Registry.nowMicros()
         entry.residentBytes = Registry.residentBytes()
         return entry

@@ -6,7 +6,7 @@ import SluiceJSON
 ///
 ///     {"format": "sluice-registry/1", "kind": "worker", "member": "wf/embed/host:1234",
 ///      "workflow": "wf", "stage": "embed", "model": "all-MiniLM-L6-v2@1a2b",
-///      "head_version": null, "host": "host", "pid": 1234, "partitions": ["posts[0]"],
+///      "head_version": null, "canary_version": null, "host": "host", "pid": 1234, "partitions": ["posts[0]"],
 ///      "started_at": 1764400000000000, "last_heartbeat": 1764400003000000,
 ///      "health": "ok", "rejoins": 0, "rss_bytes": 212992000, "events_processed": 1200}
 public struct RegistryEntry: Sendable, Equatable {
@@ -20,6 +20,8 @@ public struct RegistryEntry: Sendable, Equatable {
     public var stage: String?
     public var model: String?
     public var headVersion: String?
+    /// A head scoring a share of the events beside `headVersion` (`sluice deploy --canary`).
+    public var canaryVersion: String?
     public var host: String
     public var pid: Int32
     public var partitions: [String]
@@ -61,6 +63,7 @@ public struct RegistryEntry: Sendable, Equatable {
             "stage": stage.map(JSONValue.string) ?? .null,
             "model": model.map(JSONValue.string) ?? .null,
             "head_version": headVersion.map(JSONValue.string) ?? .null,
+            "canary_version": canaryVersion.map(JSONValue.string) ?? .null,
             "host": .string(host),
             "pid": .int(Int64(pid)),
             "partitions": .array(partitions.map(JSONValue.string)),
@@ -93,6 +96,7 @@ public struct RegistryEntry: Sendable, Equatable {
             rejoins: value["rejoins"]?.intValue ?? 0,
             residentBytes: value["rss_bytes"]?.intValue.map(Int64.init),
             eventsProcessed: value["events_processed"]?.intValue ?? 0)
+        canaryVersion = value["canary_version"]?.stringValue
     }
 
     public init?(bytes: [UInt8]) {

@@ -280,6 +280,12 @@ final class RolloutTests: PipelineTestCase {
         XCTAssertEqual(started.state.active, original)
         XCTAssertEqual(started.state.canary, ModelState.Canary(version: "v2", fraction: 0.25))
         try waitUntil("the canary installed") { watcher.changes.last?.canary == "v2" }
+        try waitUntil("the registry to show the canary beside the active head") {
+            let entry = (try? RegistryView.read(config: config))?.members.first {
+                $0.entry.member == worker.worker.registryMember
+            }?.entry
+            return entry?.headVersion == original && entry?.canaryVersion == "v2"
+        }
 
         let ids = (0..<400).map { "c\($0)" }
         try produce(embeddedEvents(ids))

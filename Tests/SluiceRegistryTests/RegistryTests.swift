@@ -195,6 +195,9 @@ final class RegistryTests: XCTestCase {
             host: "h", pid: 9, partitions: ["a[0]", "a[1]"], startedAt: 5, lastHeartbeat: 6, health: .degraded,
             rejoins: 2, residentBytes: 4096, eventsProcessed: 11)
         XCTAssertEqual(RegistryEntry(bytes: entry.encoded()), entry)
+        var canaried = entry
+        canaried.canaryVersion = "v3"
+        XCTAssertEqual(RegistryEntry(bytes: canaried.encoded())?.canaryVersion, "v3")
         let json = try JSONValue.parse(entry.encoded())
         XCTAssertEqual(json["stage"], .null)
         XCTAssertEqual(json["health"]?.stringValue, "degraded")
