@@ -1,4 +1,5 @@
 import Foundation
+import SluiceMonitor
 
 /// The last `capacity` results seen on the output and dead-letter topics, by event
 /// id, plus waiters for ids not seen yet (`POST .../predict`). Oldest results are
@@ -12,7 +13,7 @@ public final class ResultCache: @unchecked Sendable {
     private var oldest = 0
     private var waiters: [String: [ResultPromise]] = [:]
     /// Ids accepted by this gateway and not out yet: `GET` says "pending" for them.
-    private var pending = BoundedSet(capacity: 100_000)
+    private var pending = RecentKeys(capacity: 100_000)
 
     public init(capacity: Int) {
         precondition(capacity > 0)
@@ -140,31 +141,4 @@ public final class ResultPromise: @unchecked Sendable {
         lock.unlock()
         continuation.resume(returning: nil)
     }
-}
-
-/// A set that forgets its oldest members past `capacity`.
-struct BoundedSet {
-    let capacity: Int
-    private var members = Set<String>()
-    private var order: [String] = []
-    private var next = 0
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func contains(_ id: String) -> Bool { members.contains(id) }
-
-    mutating func insert(_ id: String) {
-        guard members.insert(id).inserted else { return }
-        if order.count < capacity {
-            order.append(id)
-        } else {
-            members.remove(order[next])
-            order[next] = id
-            next = (next + 1) % capacity
-        }
-    }
-
-    /// A removed id keeps its slot in the ring until the slot comes round again; the
-    /// gateway never inserts an id twice (ids are fresh UUIDs or the caller's own).
-    mutating func remove(_ id: String) { members.remove(id) }
 }
