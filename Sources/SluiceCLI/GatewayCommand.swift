@@ -11,13 +11,14 @@ struct GatewayCommand: ParsableCommand {
         abstract: "Serve a workflow over HTTP: post events, fetch results, predict, status and a live dashboard.",
         discussion: """
             Routes (the OpenAPI document is at /openapi.json):
-              POST /v1/workflows/NAME/events   one event {"text": ...} or an array; 202 with the ids
-              POST /v1/workflows/NAME/predict  one event; waits for its result (504 after the timeout)
-              GET  /v1/events/ID               the finished event, its dead-letter reason, or 404
-              GET  /v1/status                  the registry's view (as `sluice status --json`)
+              POST /v1/workflows/NAME/events   {"text": ...} or an array: 202 + ids
+              POST /v1/workflows/NAME/predict  one event, waits: 200, 422 or 504
+              GET  /v1/events/ID               result, dead-letter reason, or 404
+              GET  /v1/status                  as `sluice status --json`
               GET  /v1/dashboard               the dashboard's data
-              GET  /healthz  /readyz  /metrics
+              GET  /healthz, /readyz, /metrics
               GET  /                           the dashboard
+
             Events are answered 202 only once the broker has acknowledged them. Results are kept \
             in a bounded cache fed by reading the output and dead-letter topics (--cache-size), \
             including the last --backfill records per partition from before the gateway started.
