@@ -32,6 +32,9 @@ public final class MiniLMEncoder: SentenceEmbedder {
     /// Whether a lone text splits each GEMM's columns and the attention heads over
     /// `threads` threads (`SLUICE_SPLIT_SINGLE=0` turns it off).
     let splitSingleText = ProcessInfo.processInfo.environment["SLUICE_SPLIT_SINGLE"] != "0"
+    /// GEMMs with at most this many rows (tokens in the chunk) use the packed-weight
+    /// kernel instead of OpenBLAS (`SLUICE_PACKED_MAX_ROWS` overrides; 0 turns it off).
+    let packedMaxRows = ProcessInfo.processInfo.environment["SLUICE_PACKED_MAX_ROWS"].flatMap { Int($0) } ?? 64
     /// Tokens per forward chunk: bounds scratch memory (about 30 MB at 2048).
     let chunkTokens = 2048
 
