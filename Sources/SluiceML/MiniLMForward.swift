@@ -64,7 +64,7 @@ extension MiniLMEncoder {
                 let qkv = UInt(bitPattern: ws.qkv), ctx = UInt(bitPattern: ws.ctx)
                 let scratch = [UInt(bitPattern: ws.scores), UInt(bitPattern: ws.scores2)]
                 let H = cfg.heads
-                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                splitInTwo { part in
                     for i in 0..<texts.count {
                         let s = offsets[i], L = offsets[i + 1] - s
                         MiniLMKernels.attention(
@@ -128,7 +128,7 @@ extension MiniLMEncoder {
             let panels = n / MiniLMKernels.packedPanelWidth, half = panels / 2
             let (pa, pp, pb, pc) = (UInt(bitPattern: a), UInt(bitPattern: packed), bias.map { UInt(bitPattern: $0) },
                                     UInt(bitPattern: c))
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
+            splitInTwo { part in
                 MiniLMKernels.gemmPacked(
                     UnsafePointer(bitPattern: pa)!, packed: UnsafePointer(bitPattern: pp)!,
                     bias: pb.flatMap { UnsafePointer(bitPattern: $0) }, UnsafeMutablePointer(bitPattern: pc)!,
@@ -148,12 +148,17 @@ extension MiniLMEncoder {
         }
         let half = (n / 2 + 15) & ~15, b = beta
         let (pa, pw, pc) = (UInt(bitPattern: a), UInt(bitPattern: w), UInt(bitPattern: c))
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
+        splitInTwo { part in
             let n0 = part == 0 ? 0 : half, cols = part == 0 ? half : n - half
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(k),
                         1, UnsafePointer(bitPattern: pa)!, Int32(k), UnsafePointer<Float>(bitPattern: pw)! + n0 * k,
                         Int32(k), b, UnsafeMutablePointer<Float>(bitPattern: pc)! + n0, Int32(n))
         }
+    }
+
+    /// body(0) and body(1) at once: on the persistent helper when enabled, else through libdispatch.
+    func splitInTwo(_ body: @escaping @Sendable (Int) -> Void) {
+        if let pairs { pairs.run(body) } else { DispatchQueue.concurrentPerform(iterations: 2) { body($0) } }
     }
 
     /// out[C] = normalize(mean over rows of x[rows, C]).
