@@ -32,6 +32,12 @@ public final class MiniLMEncoder: SentenceEmbedder {
     /// Whether a lone text splits each GEMM's columns and the attention heads over
     /// `threads` threads (`SLUICE_SPLIT_SINGLE=0` turns it off).
     let splitSingleText = ProcessInfo.processInfo.environment["SLUICE_SPLIT_SINGLE"] != "0"
+    /// The helper thread a lone text's two-way splits run on (`SLUICE_PAIR_RUNNER=0`: libdispatch instead).
+    /// Started last in init, so a model that fails to load leaves no thread behind.
+    let pairs: PairRunner?
+    /// GEMMs with at most this many rows (tokens in the chunk) use the packed-weight
+    /// kernel instead of OpenBLAS (`SLUICE_PACKED_MAX_ROWS` overrides; 0 turns it off).
+    let packedMaxRows = ProcessInfo.processInfo.environment["SLUICE_PACKED_MAX_ROWS"].flatMap { Int($0) } ?? 64
     /// Tokens per forward chunk: bounds scratch memory (about 30 MB at 2048).
     let chunkTokens = 2048
 
@@ -48,7 +54,10 @@ public final class MiniLMEncoder: SentenceEmbedder {
         var sizeLE = UInt64(tensors.fileSize).littleEndian
         let digest = SHA256.hash(tensors.headerBytes + withUnsafeBytes(of: &sizeLE) { Array($0) })
         modelID = "all-MiniLM-L6-v2@" + digest.prefix(4).map { String(format: "%02x", $0) }.joined()
+        pairs = ProcessInfo.processInfo.environment["SLUICE_PAIR_RUNNER"] == "0" ? nil : PairRunner()
     }
+
+    deinit { pairs?.stop() }
 
     /// Input ids with [CLS] and [SEP], truncated to `maxTokens`.
     public func tokenize(_ text: String) -> [Int32] {

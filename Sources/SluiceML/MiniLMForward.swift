@@ -58,13 +58,13 @@ extension MiniLMEncoder {
         embeddings(texts, offsets: offsets, x: ws.x)
         for layer in weights.layers {
             // qkv[T, 3C] = x[T, C] · Wqkv[3C, C]ᵀ + bqkv
-            matmul(ws.x, layer.qkvW, bias: layer.qkvB, ws.qkv, rows: T, n: 3 * C, k: C, parallel: parallel)
+            matmul(ws.x, layer.qkvW, packed: layer.qkvP, bias: layer.qkvB, ws.qkv, rows: T, n: 3 * C, k: C, parallel: parallel)
             // ctx[T, C] = per text, per head softmax(q kᵀ / √D) v
             if parallel {
                 let qkv = UInt(bitPattern: ws.qkv), ctx = UInt(bitPattern: ws.ctx)
                 let scratch = [UInt(bitPattern: ws.scores), UInt(bitPattern: ws.scores2)]
                 let H = cfg.heads
-                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                splitInTwo { part in
                     for i in 0..<texts.count {
                         let s = offsets[i], L = offsets[i + 1] - s
                         MiniLMKernels.attention(
@@ -82,14 +82,14 @@ extension MiniLMEncoder {
                 }
             }
             // x = LayerNorm(x + ctx · Woᵀ + bo)
-            matmul(ws.ctx, layer.outW, bias: nil, ws.tmp, rows: T, n: C, k: C, parallel: parallel)
+            matmul(ws.ctx, layer.outW, packed: layer.outP, bias: nil, ws.tmp, rows: T, n: C, k: C, parallel: parallel)
             MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.outB, gamma: layer.ln1G,
                                             beta: layer.ln1B, rows: T, cols: C, eps: cfg.layerNormEps)
             // ffn[T, F] = gelu(x · W1ᵀ + b1)
-            matmul(ws.x, layer.ffn1W, bias: nil, ws.ffn, rows: T, n: F, k: C, parallel: parallel)
+            matmul(ws.x, layer.ffn1W, packed: layer.ffn1P, bias: nil, ws.ffn, rows: T, n: F, k: C, parallel: parallel)
             MiniLMKernels.biasGelu(ws.ffn, bias: layer.ffn1B, rows: T, cols: F)
             // x = LayerNorm(x + ffn · W2ᵀ + b2)
-            matmul(ws.ffn, layer.ffn2W, bias: nil, ws.tmp, rows: T, n: C, k: F, parallel: parallel)
+            matmul(ws.ffn, layer.ffn2W, packed: layer.ffn2P, bias: nil, ws.tmp, rows: T, n: C, k: F, parallel: parallel)
             MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.ffn2B, gamma: layer.ln2G,
                                             beta: layer.ln2B, rows: T, cols: C, eps: cfg.layerNormEps)
         }
@@ -113,10 +113,29 @@ extension MiniLMEncoder {
                                 eps: config.layerNormEps)
     }
 
-    /// c[rows, n] = a[rows, k] · w[n, k]ᵀ (+ bias[n]); w as stored by PyTorch ([out, in]).
-    /// With `parallel`, two threads each compute half of c's columns (half of w's rows).
-    func matmul(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int, parallel: Bool = false) {
+    /// c[rows, n] = a[rows, k] · w[n, k]ᵀ (+ bias[n]); w as stored by PyTorch ([out, in]),
+    /// `packed` the same weights in `MiniLMKernels.packWeights` panels.
+    /// Up to `packedMaxRows` rows go to the packed-weight kernel (no per-call weight packing),
+    /// more to OpenBLAS. With `parallel`, two threads each compute half of c's columns.
+    func matmul(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                bias: UnsafePointer<Float>?, _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, k: Int,
+                parallel: Bool = false) {
+        if rows <= packedMaxRows {
+            if !parallel {
+                MiniLMKernels.gemmPacked(a, packed: packed, bias: bias, c, rows: rows, n: n, k: k)
+                return
+            }
+            let panels = n / MiniLMKernels.packedPanelWidth, half = panels / 2
+            let (pa, pp, pb, pc) = (UInt(bitPattern: a), UInt(bitPattern: packed), bias.map { UInt(bitPattern: $0) },
+                                    UInt(bitPattern: c))
+            splitInTwo { part in
+                MiniLMKernels.gemmPacked(
+                    UnsafePointer(bitPattern: pa)!, packed: UnsafePointer(bitPattern: pp)!,
+                    bias: pb.flatMap { UnsafePointer(bitPattern: $0) }, UnsafeMutablePointer(bitPattern: pc)!,
+                    rows: rows, n: n, k: k, panels: part == 0 ? 0..<half : half..<panels)
+            }
+            return
+        }
         var beta: Float = 0
         if let bias {
             for r in 0..<rows { (c + r * n).update(from: bias, count: n) }
@@ -129,12 +148,17 @@ extension MiniLMEncoder {
         }
         let half = (n / 2 + 15) & ~15, b = beta
         let (pa, pw, pc) = (UInt(bitPattern: a), UInt(bitPattern: w), UInt(bitPattern: c))
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
+        splitInTwo { part in
             let n0 = part == 0 ? 0 : half, cols = part == 0 ? half : n - half
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(k),
                         1, UnsafePointer(bitPattern: pa)!, Int32(k), UnsafePointer<Float>(bitPattern: pw)! + n0 * k,
                         Int32(k), b, UnsafeMutablePointer<Float>(bitPattern: pc)! + n0, Int32(n))
         }
+    }
+
+    /// body(0) and body(1) at once: on the persistent helper when enabled, else through libdispatch.
+    func splitInTwo(_ body: @escaping @Sendable (Int) -> Void) {
+        if let pairs { pairs.run(body) } else { DispatchQueue.concurrentPerform(iterations: 2) { body($0) } }
     }
 
     /// out[C] = normalize(mean over rows of x[rows, C]).

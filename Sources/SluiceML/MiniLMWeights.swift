@@ -2,6 +2,8 @@ import Foundation
 
 /// Pointers to the encoder's tensors. Most point into the read-only mapping of
 /// `model.safetensors`; the fused QKV weights are copied once into one buffer.
+/// The four GEMM weights of each layer are also kept packed (`MiniLMKernels.packWeights`)
+/// for the few-row kernel a lone text uses: a second copy, 42 MB for all-MiniLM-L6-v2.
 final class MiniLMWeights: @unchecked Sendable {  // read-only after init
     struct Layer {
         let qkvW: UnsafePointer<Float>  // [3C, C] rows: query, key, value (copied, fused)
@@ -14,6 +16,9 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
         let ffn2W: UnsafePointer<Float>  // [C, F]
         let ffn2B: UnsafePointer<Float>  // [C]
         let ln2G: UnsafePointer<Float>, ln2B: UnsafePointer<Float>  // [C]
+        /// The same weights packed in 16-column panels for `MiniLMKernels.gemmPacked`.
+        let qkvP: UnsafePointer<Float>, outP: UnsafePointer<Float>
+        let ffn1P: UnsafePointer<Float>, ffn2P: UnsafePointer<Float>
     }
 
     let file: SafeTensors
@@ -23,6 +28,7 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
     let embLnG: UnsafePointer<Float>, embLnB: UnsafePointer<Float>  // [C]
     let layers: [Layer]
     private let fused: UnsafeMutablePointer<Float>
+    private let packed: UnsafeMutablePointer<Float>
 
     init(file: SafeTensors, config c: BertConfig) throws {
         self.file = file
@@ -35,34 +41,50 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
         let perLayer = 3 * C * C + 3 * C
         let fused = UnsafeMutablePointer<Float>.allocate(capacity: perLayer * c.layers)
         self.fused = fused
+        let packedPerLayer = 3 * C * C + C * C + 2 * F * C
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: packedPerLayer * c.layers)
+        self.packed = packed
+        func pack(_ w: UnsafePointer<Float>, n: Int, k: Int, at p: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+            MiniLMKernels.packWeights(w, n: n, k: k, into: p)
+            return UnsafePointer(p)
+        }
         var layers: [Layer] = []
         do {
             for l in 0..<c.layers {
                 let p = "encoder.layer.\(l)."
                 let w = fused + l * perLayer, b = w + 3 * C * C
+                let pk = packed + l * packedPerLayer
                 for (k, name) in ["query", "key", "value"].enumerated() {
                     (w + k * C * C).update(from: try file.f32(p + "attention.self.\(name).weight", [C, C]), count: C * C)
                     (b + k * C).update(from: try file.f32(p + "attention.self.\(name).bias", [C]), count: C)
                 }
+                let outW = try file.f32(p + "attention.output.dense.weight", [C, C])
+                let ffn1W = try file.f32(p + "intermediate.dense.weight", [F, C])
+                let ffn2W = try file.f32(p + "output.dense.weight", [C, F])
                 layers.append(Layer(
                     qkvW: UnsafePointer(w), qkvB: UnsafePointer(b),
-                    outW: try file.f32(p + "attention.output.dense.weight", [C, C]),
+                    outW: outW,
                     outB: try file.f32(p + "attention.output.dense.bias", [C]),
                     ln1G: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
                     ln1B: try file.f32(p + "attention.output.LayerNorm.bias", [C]),
-                    ffn1W: try file.f32(p + "intermediate.dense.weight", [F, C]),
+                    ffn1W: ffn1W,
                     ffn1B: try file.f32(p + "intermediate.dense.bias", [F]),
-                    ffn2W: try file.f32(p + "output.dense.weight", [C, F]),
+                    ffn2W: ffn2W,
                     ffn2B: try file.f32(p + "output.dense.bias", [C]),
                     ln2G: try file.f32(p + "output.LayerNorm.weight", [C]),
-                    ln2B: try file.f32(p + "output.LayerNorm.bias", [C])))
+                    ln2B: try file.f32(p + "output.LayerNorm.bias", [C]),
+                    qkvP: pack(w, n: 3 * C, k: C, at: pk),
+                    outP: pack(outW, n: C, k: C, at: pk + 3 * C * C),
+                    ffn1P: pack(ffn1W, n: F, k: C, at: pk + 4 * C * C),
+                    ffn2P: pack(ffn2W, n: C, k: F, at: pk + 4 * C * C + F * C)))
             }
         } catch {
             fused.deallocate()
+            packed.deallocate()
             throw error
         }
         self.layers = layers
     }
 
-    deinit { fused.deallocate() }
+    deinit { fused.deallocate(); packed.deallocate() }
 }

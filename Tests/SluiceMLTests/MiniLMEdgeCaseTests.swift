@@ -138,4 +138,25 @@ final class MiniLMConcurrencyTests: XCTestCase {
             }
         }
     }
+
+    /// A lone text's two-way splits run on a helper thread that spins, then sleeps:
+    /// back-to-back calls (helper awake) and calls after a pause (helper asleep,
+    /// woken) give the same vector bit for bit, and concurrent callers still agree.
+    func testLoneTextSplitsAgreeWhetherHelperIsAwakeOrAsleep() throws {
+        guard let e = Shared.encoder else { throw XCTSkip("model not set up (make setup)") }
+        let text = "the helper thread computes half of every GEMM for this text"
+        let first = try e.embed([text])[0]
+        for i in 0..<40 {
+            if i % 4 == 0 { usleep(2000) }  // longer than the helper's spin
+            XCTAssertEqual(try e.embed([text])[0], first, "call \(i)")
+        }
+        let agree = Mutex(true)
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+            for _ in 0..<10 {
+                let v = (try? e.embed([text])[0]) ?? []
+                if Shared.cosine(v, first) < 0.99999 { agree.withLock { $0 = false } }
+            }
+        }
+        XCTAssertTrue(agree.withLock { $0 })
+    }
 }

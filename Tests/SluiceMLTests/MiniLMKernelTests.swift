@@ -79,4 +79,36 @@ final class MiniLMKernelTests: XCTestCase {
             assertClose(fast, ref, tol: 1e-5, "attention L=\(L)")
         }
     }
+
+    func testPackedGemmMatchesReference() {
+        for (n, k) in [(32, 40), (48, 384), (32, 1536)] {
+            let w = random(n * k, scale: 1), bias = random(n, scale: 1)
+            var packed = [Float](repeating: 0, count: MiniLMKernels.packedCount(n: n, k: k))
+            packed.withUnsafeMutableBufferPointer { MiniLMKernels.packWeights(w, n: n, k: k, into: $0.baseAddress!) }
+            for rows in [1, 2, 5, 6, 7, 12, 13, 33] {
+                let a = random(rows * k, scale: 1)
+                for withBias in [false, true] {
+                    var ref = [Float](repeating: 0, count: rows * n), fast = ref, halves = ref
+                    bias.withUnsafeBufferPointer { bp in
+                        let b = withBias ? bp.baseAddress : nil
+                        ref.withUnsafeMutableBufferPointer { r in
+                            MiniLMKernels.gemmReference(a, w, bias: b, r.baseAddress!, rows: rows, n: n, k: k)
+                        }
+                        fast.withUnsafeMutableBufferPointer { f in
+                            MiniLMKernels.gemmPacked(a, packed: packed, bias: b, f.baseAddress!, rows: rows, n: n, k: k)
+                        }
+                        halves.withUnsafeMutableBufferPointer { f in
+                            let p = n / MiniLMKernels.packedPanelWidth
+                            for range in [0..<p / 2, p / 2..<p] {
+                                MiniLMKernels.gemmPacked(a, packed: packed, bias: b, f.baseAddress!, rows: rows, n: n,
+                                                         k: k, panels: range)
+                            }
+                        }
+                    }
+                    assertClose(fast, ref, tol: 1e-4, "packed gemm rows=\(rows) n=\(n) k=\(k) bias=\(withBias)")
+                    XCTAssertEqual(halves, fast, "packed gemm by panel halves rows=\(rows) n=\(n) k=\(k)")
+                }
+            }
+        }
+    }
 }
