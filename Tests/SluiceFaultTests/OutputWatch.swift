@@ -41,6 +41,7 @@ final class OutputWatch: @unchecked Sendable {
     var recordCount: Int { lock.withLock { records } }
     func seen(_ id: String) -> Bool { lock.withLock { firstSeen[id] != nil } }
     var seenIDs: Set<String> { lock.withLock { Set(firstSeen.keys) } }
+    func firstSeen(_ id: String) -> Date? { lock.withLock { firstSeen[id] } }
 
     /// Recovery: seconds from `faultEnd` until the LAST of `ids` (those sent before the
     /// fault ended) had come out, i.e. until the output caught up with everything the
