@@ -47,7 +47,7 @@ final class BrokerPauseTests: FaultTestCase {
         XCTAssertLessThan(heldBack, feed.ids.count, "the stream went on after the pause")
         let ledger = try settle(
             name, feed: feed, watch: watch, broker: broker, faultEnd: faultEnd, heldBack: heldBack,
-            extra: "outputs at pause \(before), worker rejoins \(worker.logLines(containing: "rejoining").count)")
+            extra: "outputs at pause \(before), worker \(Self.history(worker))")
         return (ledger, worker)
     }
 }

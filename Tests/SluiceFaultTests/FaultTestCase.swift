@@ -121,11 +121,13 @@ class FaultTestCase: XCTestCase {
 
     /// After the fault: every input acknowledged, the output drained, the exact accounting
     /// asserted (lost 0, no unknown ids) and the one-line summary printed.
-    /// - Parameter heldBack: ids sent before the fault ended (their catch-up is the recovery).
+    /// - Parameters:
+    ///   - heldBack: ids sent before the fault ended (their catch-up is the recovery).
+    ///   - extra: more figures for the summary, evaluated once the output has drained.
     @discardableResult
     func settle(
         _ name: String, feed: EventFeed, watch: OutputWatch, broker: FaultBroker, faultEnd: Date, heldBack: Int,
-        extra: String = "", timeout: TimeInterval = 60
+        extra: @autoclosure () -> String = "", timeout: TimeInterval = 60
     ) throws -> FaultLedger {
         XCTAssertTrue(feed.waitUntilAcknowledged(timeout: timeout), "the feed's delivery reports came back")
         XCTAssertEqual(feed.failed, [], "every input was acknowledged by the broker (else the accounting is void)")
@@ -134,13 +136,20 @@ class FaultTestCase: XCTestCase {
             bootstrapServers: broker.bootstrapServers, topic: watch.topic, partitions: Self.partitions, expecting: feed.ids)
         let recovery = watch.catchUp(of: feed.ids.prefix(heldBack), after: faultEnd)
         let resumed = watch.resumption(after: faultEnd).map { String(format: "output resumed after %.1f s", $0) }
-        let line = ledger.summary(name, recovery: recovery, run: elapsed, extra: ([resumed].compactMap { $0 } + [extra])
+        let line = ledger.summary(name, recovery: recovery, run: elapsed, extra: ([resumed].compactMap { $0 } + [extra()])
             .filter { !$0.isEmpty }.joined(separator: ", "))
         print(line)
         XCTAssertEqual(ledger.lost.count, 0, "lost ids (first 10): \(ledger.lost.prefix(10))")
         XCTAssertEqual(ledger.unknown, [], "every output id is an input id")
         XCTAssertEqual(ledger.distinctOut, feed.ids.count, "one distinct output per input")
         return ledger
+    }
+
+    /// What a worker's log says it went through: partitions taken away by the group
+    /// (session expired) and sessions it restarted itself after a failed delivery.
+    static func history(_ worker: WorkerProcess) -> String {
+        "partitions lost \(worker.logLines(containing: "rebalance: lost(").count) times, "
+            + "session restarts \(worker.logLines(containing: "rejoining the group").count)"
     }
 
     /// Resident memory of a process in KiB (VmRSS in /proc/PID/status).

@@ -54,8 +54,7 @@ final class NetworkPartitionTests: FaultTestCase {
         XCTAssertEqual(atCutEnd, settledDuringCut, "no output passed while the worker was cut off: the cut was real")
         try settle(
             name, feed: feed, watch: watch, broker: broker, faultEnd: faultEnd, heldBack: heldBack,
-            extra: "outputs at cut \(before), worker rebalances \(worker.logLines(containing: "rebalance: ").count), "
-                + "rejoins \(worker.logLines(containing: "rejoining").count)")
+            extra: "outputs at cut \(before), worker \(Self.history(worker))")
     }
 
     /// Tansu in the broker namespace, one worker in the worker namespace, the feed and the

@@ -60,7 +60,7 @@ final class ZombieWorkerTests: FaultTestCase {
             "zombie-worker", feed: feed, watch: watch, broker: broker, faultEnd: faultEnd, heldBack: heldBack,
             extra: "takeover \(takeover.map { String(format: "%.1f s", $0) } ?? "none"), "
                 + "zombie commits refused \(zombie.logLines(containing: "commit of").count), "
-                + "zombie rejoins \(zombie.logLines(containing: "rejoining").count)")
+                + "zombie \(Self.history(zombie)), survivor \(Self.history(survivor))")
         // Drained: the group committed exactly the end of every input partition, never past it.
         try waitFor("the group to commit everything", timeout: 20) {
             try committed(broker: broker).values.reduce(0, +) == Int64(feed.ids.count)
