@@ -134,6 +134,9 @@ let package = Package(
                 "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Process-level faults (network partition in namespaces, paused broker, zombie and
+        // stopped workers) against real Tansu and `sluice worker` processes, with exact id accounting.
+        .testTarget(name: "SluiceFaultTests", dependencies: ["SluiceKafka", "SluiceEvents"], swiftSettings: strict),
         .testTarget(
             name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
         // Checks compose/ (Dockerfile, docker-compose.yml, prometheus.yml) without a Docker engine;

@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sluice worker` as a child process (optionally inside a network namespace), its
+/// output in a log file the test can search. Needs the release build of `sluice`.
+final class WorkerProcess: @unchecked Sendable {
+    let process: Process
+    let log: URL
+    var pid: pid_t { process.processIdentifier }
+
+    init(workflow: String, stage: String, brokers: String, namespace: String?, extra: [String]) throws {
+        let binary = FaultTestCase.packageRoot.appendingPathComponent(".build/release/sluice").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw XCTSkip("\(binary) is not built; build the `sluice` product in release first")
+        }
+        let arguments = [
+            "worker", "--workflow", workflow, "--stage", stage, "--brokers", brokers, "--no-registry", "--no-control",
+        ] + extra
+        process = Process()
+        if let namespace {
+            // `ip netns exec` execs in place, so `pid` is the worker's own.
+            process.executableURL = URL(fileURLWithPath: try NetworkLab.tool("ip"))
+            process.arguments = ["netns", "exec", namespace, binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("fault-worker-\(stage)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+    func logLines(containing text: String) -> [String] { logText.split(separator: "\n").map(String.init).filter { $0.contains(text) } }
+
+    func pause() { Glibc.kill(pid, SIGSTOP) }
+    func resume() { Glibc.kill(pid, SIGCONT) }
+
+    func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(pid, SIGCONT)
+        Glibc.kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+}
