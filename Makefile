@@ -66,7 +66,7 @@ fuzz: fuzz-build
 	    -rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_OUT)/crashes/$$target/ $(FUZZ_OUT)/corpus/$$target Tests/FuzzCorpus/$$target \
 	    > $(FUZZ_OUT)/$$target.log 2>&1 || failed="$$failed $$target"; \
-	  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|SUMMARY|.*Fatal error|Test unit written)' \
+	  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|SUMMARY|.*Fatal error|Test unit written)' \
 	    $(FUZZ_OUT)/$$target.log | tail -n 12; \
 	done; \
 	echo "crash inputs (if any): $(FUZZ_OUT)/crashes/<target>/; new inputs: $(FUZZ_OUT)/corpus/<target>/"; \
