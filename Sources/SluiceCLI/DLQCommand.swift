@@ -148,6 +148,7 @@ struct DLQCommand: ParsableCommand {
             var filtered = 0
             var gaveUp = 0
             var noSource = 0
+            var truncated = 0
             try readToEnd(consumer: consumer, admin: admin, topic: flow.deadLetter, start: start, stop: stop) { batch in
                 var messages: [KafkaProducerMessage] = []
                 for record in batch {
@@ -157,6 +158,8 @@ struct DLQCommand: ParsableCommand {
                         noSource += 1
                         continue
                     }
+                    // Its value is only the first bytes of the input: replaying it would dead-letter it again.
+                    if record.header(DeadLetterHeaders.reason) == DeadLetterReason.truncated { truncated += 1; continue }
                     let attempts = record.header(DeadLetterHeaders.attempts).flatMap { Int($0) } ?? 0
                     if attempts >= limit { gaveUp += 1; continue }
                     var headers = record.headers.filter {
@@ -193,6 +196,9 @@ struct DLQCommand: ParsableCommand {
             }
             print("skipped by filter: \(filtered)")
             print("gave up on \(gaveUp) (already replayed \(limit) times, limits.max_replay_attempts)")
+            if truncated > 0 {
+                print("\(truncated) were truncated (over message.max.bytes; \(DeadLetterHeaders.originalSHA256) names the whole) and were not replayed")
+            }
             if noSource > 0 { print("\(noSource) had no \(DeadLetterHeaders.sourceTopic) header and were not replayed") }
             if stop.isSet { printError("stopped early by signal; run it again to continue") }
         }

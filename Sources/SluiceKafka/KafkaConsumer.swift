@@ -27,6 +27,17 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// revoke completes: commit acknowledged offsets of revoked partitions here.
     /// Set it before `subscribe`; capture the consumer weakly to avoid a cycle.
     public func setRebalanceHandler(_ handler: (@Sendable (KafkaRebalanceEvent) -> Void)?) {
+        guard let handler else { return client.client.events.setRebalanceHandler(nil) }
+        client.client.events.setRebalanceHandler { event, _ in handler(event) }
+    }
+
+    /// The same, with the event's epoch: the number of rebalance events served,
+    /// this one included. Records polled after it carry at least this
+    /// `KafkaRecord.rebalanceEpoch`; records polled before it carry less. So a
+    /// record is stale exactly when its partition was revoked at an epoch above
+    /// the record's: it was fetched under an assignment that has since ended,
+    /// even if the partition has come back since (then it is fetched again).
+    public func setRebalanceHandler(_ handler: (@Sendable (KafkaRebalanceEvent, _ epoch: UInt64) -> Void)?) {
         client.client.events.setRebalanceHandler(handler)
     }
 

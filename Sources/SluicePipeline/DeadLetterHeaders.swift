@@ -12,6 +12,23 @@ public enum DeadLetterHeaders {
     public static let failedAt = "sluice_dlq_at"
     /// How many times the record has been replayed (carried through later failures).
     public static let attempts = "sluice_attempts"
+    /// On a `truncated` dead letter: why the record failed in the first place.
+    public static let originalReason = "sluice_dlq_original_reason"
+    /// On a `truncated` dead letter: hex SHA-256 of the whole input value.
+    public static let originalSHA256 = "sluice_dlq_original_sha256"
+    /// On a `truncated` dead letter: the size of the whole input value, in bytes.
+    public static let originalBytes = "sluice_dlq_original_bytes"
 
-    static let all: Set<String> = [reason, detail, stage, sourceTopic, sourcePartition, sourceOffset, failedAt]
+    static let all: Set<String> = [
+        reason, detail, stage, sourceTopic, sourcePartition, sourceOffset, failedAt, originalReason, originalSHA256,
+        originalBytes,
+    ]
+}
+
+/// Dead-letter reasons the worker itself gives (decode and stage reasons come from their errors).
+public enum DeadLetterReason {
+    /// The stage's output would be over the producer's `message.max.bytes`.
+    public static let outputTooLarge = "output-too-large"
+    /// The dead letter itself was over the limit: its value holds the first bytes only.
+    public static let truncated = "truncated"
 }

@@ -28,5 +28,5 @@ public struct InputRecord: Sendable {
 /// What becomes of one input record: an output record for the next topic, or a dead letter.
 public enum Outcome: Sendable {
     case output(key: [UInt8], value: [UInt8], headers: [EventHeader])
-    case deadLetter(value: [UInt8], headers: [EventHeader], reason: String)
+    case deadLetter(key: [UInt8]?, value: [UInt8], headers: [EventHeader], reason: String)
 }

@@ -10,10 +10,6 @@ extension InputRecord {
     }
 }
 
-extension KafkaRecord {
-    var topicPartition: KafkaTopicPartition { KafkaTopicPartition(topic: topic, partition: partition) }
-}
-
 extension Array where Element == EventHeader {
     var kafkaHeaders: [KafkaHeader] { map { KafkaHeader(key: $0.key, value: $0.value) } }
 }

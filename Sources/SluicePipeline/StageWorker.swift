@@ -38,7 +38,9 @@ public final class StageWorker: @unchecked Sendable {
         self.options = options
         self.logger = logger
         self.step = step
-        self.processor = BatchProcessor(workflow: workflow, stage: stage, step: step, worker: options.workerID)
+        self.processor = BatchProcessor(
+            workflow: workflow, stage: stage, step: step, worker: options.workerID,
+            sizeLimit: RecordSizeLimit(properties: options.properties))
         self.deadLetterLog = RateLimitedLog(logger: logger)
     }
 
@@ -63,6 +65,9 @@ public final class StageWorker: @unchecked Sendable {
     /// last committed offsets (never skipping what was not acknowledged).
     /// Throws only for errors that retrying cannot fix (bad configuration).
     public func run() throws {
+        try TopicPreflight(workflow: workflow, stage: stage).check(
+            config: KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: options.properties),
+            logger: logger, shouldStop: { isStopping })
         let watcher = startWatcher()
         defer { watcher?.stop() }
         let announcer = startAnnouncer()
@@ -148,8 +153,8 @@ public final class StageWorker: @unchecked Sendable {
     private func runSession() throws {
         let rebalance = RebalanceTracker()
         let consumer = try KafkaConsumer(config: consumerConfig())
-        consumer.setRebalanceHandler { [counters, logger] event in
-            rebalance.handle(event)
+        consumer.setRebalanceHandler { [counters, logger] event, epoch in
+            rebalance.handle(event, epoch: epoch)
             counters.update { $0.assigned = rebalance.current.map(\.description) }
             logger.info("rebalance: \(event)")
         }
@@ -201,19 +206,17 @@ public final class StageWorker: @unchecked Sendable {
                     maxRecords: stage.batchSize - records.count, timeoutMs: Int((deadline - now) / 1_000_000))
             }
         }
-        let revoked = rebalance.takeRevoked()
-        return revoked.isEmpty ? records : records.filter { !revoked.contains($0.topicPartition) }
+        return rebalance.keepCurrent(records)
     }
 
     private func message(for outcome: Outcome, from record: KafkaRecord) -> KafkaProducerMessage {
         switch outcome {
         case .output(let key, let value, let headers):
             return KafkaProducerMessage(topic: stage.output, key: key, value: value, headers: headers.kafkaHeaders)
-        case .deadLetter(let value, let headers, let reason):
+        case .deadLetter(let key, let value, let headers, let reason):
             deadLetterLog.warning(
                 "dead letter from \(record.topic)[\(record.partition)]@\(record.offset): \(reason); sent to \(workflow.deadLetter)")
-            return KafkaProducerMessage(
-                topic: workflow.deadLetter, key: record.key, value: value, headers: headers.kafkaHeaders)
+            return KafkaProducerMessage(topic: workflow.deadLetter, key: key, value: value, headers: headers.kafkaHeaders)
         }
     }
 
@@ -222,6 +225,10 @@ public final class StageWorker: @unchecked Sendable {
         // A fetch returns at once when data is there, but an empty one waits this long on the
         // broker, which Tansu serves in full: keep it near the stage's batch wait, not 500 ms.
         properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? String(max(5, min(stage.batchWaitMs, 50)))
+        // Cooperative: a rebalance revokes only the partitions that move, so the
+        // others keep their batch in hand. `-X partition.assignment.strategy=...`
+        // still picks another (eager ones work too: see RebalanceTracker).
+        properties["partition.assignment.strategy"] = properties["partition.assignment.strategy"] ?? "cooperative-sticky"
         return KafkaConsumerConfig(
             common: KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: properties),
             groupID: workflow.group(of: stage), autoOffsetReset: .earliest, isolationLevel: .readCommitted)

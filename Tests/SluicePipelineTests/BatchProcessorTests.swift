@@ -45,7 +45,7 @@ final class BatchProcessorTests: XCTestCase {
         let outcomes = processor.run(records, consumedAt: 5_000)
         XCTAssertEqual(outcomes.count, records.count)
         let reasons: [String?] = outcomes.map {
-            if case .deadLetter(_, _, let reason) = $0 { return reason }
+            if case .deadLetter(_, _, _, let reason) = $0 { return reason }
             return nil
         }
         XCTAssertEqual(reasons, [nil, "invalid-json", "stage-error", "missing-text", "text-too-long", nil])
@@ -66,7 +66,7 @@ final class BatchProcessorTests: XCTestCase {
         XCTAssertEqual(plain.id, "in-0-5", "an event without id gets one from its source position")
         XCTAssertEqual(plain.createdAt, 1_000)
 
-        guard case .deadLetter(let dlqValue, let dlqHeaders, _) = outcomes[1] else { return XCTFail() }
+        guard case .deadLetter(_, let dlqValue, let dlqHeaders, _) = outcomes[1] else { return XCTFail() }
         XCTAssertEqual(dlqValue, Array("{oops".utf8), "dead letters keep the value unchanged")
         let byKey = Dictionary(dlqHeaders.map { ($0.key, $0.text) }, uniquingKeysWith: { $1 })
         XCTAssertEqual(byKey[DeadLetterHeaders.sourceTopic], "in")
@@ -88,7 +88,7 @@ final class BatchProcessorTests: XCTestCase {
         let outcomes = processor.run(
             [record(good, offset: 0), record(short, offset: 1), record(#"{"text": "t"}"#, offset: 2)], consumedAt: 1)
         let reasons: [String?] = outcomes.map {
-            if case .deadLetter(_, _, let reason) = $0 { return reason }
+            if case .deadLetter(_, _, _, let reason) = $0 { return reason }
             return nil
         }
         XCTAssertEqual(reasons, [nil, "bad-embedding", "missing-embedding"])

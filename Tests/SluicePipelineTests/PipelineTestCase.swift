@@ -15,6 +15,8 @@ class PipelineTestCase: XCTestCase {
     var broker: EmbeddedBroker!
     var workers: [RunningWorker] = []
     var processes: [Process] = []
+    /// Each worker process's combined stdout and stderr, by pid.
+    var processLogs: [Int32: URL] = [:]
 
     override func setUpWithError() throws {
         broker = try EmbeddedBroker()
@@ -47,14 +49,16 @@ class PipelineTestCase: XCTestCase {
 
     /// Starts a worker of `stage` on its own thread and waits until it holds partitions.
     @discardableResult
-    func startWorker(_ workflow: Workflow, stage: String, step: (any Stage)? = nil, waitForAssignment: Bool = true)
-        throws -> RunningWorker
-    {
+    func startWorker(
+        _ workflow: Workflow, stage: String, step: (any Stage)? = nil, properties: [String: String] = [:],
+        waitForAssignment: Bool = true
+    ) throws -> RunningWorker {
         let spec = try XCTUnwrap(workflow.stage(named: stage))
         let running = RunningWorker(
             worker: StageWorker(
                 workflow: workflow, stage: spec, step: try step ?? StageFactory.make(spec, workflow: workflow),
-                options: WorkerOptions(brokers: broker.bootstrapServers, workerID: "\(stage)-\(workers.count)"),
+                options: WorkerOptions(
+                    brokers: broker.bootstrapServers, properties: properties, workerID: "\(stage)-\(workers.count)"),
                 logger: Logger(label: "test.\(stage)")))
         workers.append(running)
         if waitForAssignment { try running.waitForAssignment(timeout: 30) }
@@ -77,6 +81,7 @@ class PipelineTestCase: XCTestCase {
         process.standardError = handle
         try process.run()
         processes.append(process)
+        processLogs[process.processIdentifier] = log
         return process
     }
 
@@ -155,6 +160,7 @@ final class RunningWorker: @unchecked Sendable {
     /// Stops after the batch in hand and waits for the clean exit.
     func stop() {
         worker.stop()
-        _ = finished.wait(timeout: .now() + 30)
+        // Signal again on success, so that a second stop() (tearDown's) returns at once.
+        if finished.wait(timeout: .now() + 30) == .success { finished.signal() }
     }
 }

@@ -6,20 +6,31 @@ import Foundation
 /// borrow it unretained.
 final class RDKafkaClientEvents: @unchecked Sendable {
     private let lock = NSLock()
-    private var rebalanceHandler: (@Sendable (KafkaRebalanceEvent) -> Void)?
+    private var rebalanceHandler: (@Sendable (KafkaRebalanceEvent, UInt64) -> Void)?
+    private var epoch: UInt64 = 0
     private var lastError: String?
 
-    func setRebalanceHandler(_ handler: (@Sendable (KafkaRebalanceEvent) -> Void)?) {
+    func setRebalanceHandler(_ handler: (@Sendable (KafkaRebalanceEvent, UInt64) -> Void)?) {
         lock.lock()
         rebalanceHandler = handler
         lock.unlock()
     }
 
+    /// Counts the event (records polled from now on carry the new count), then tells the handler.
     func notifyRebalance(_ event: KafkaRebalanceEvent) {
         lock.lock()
+        epoch += 1
+        let current = epoch
         let handler = rebalanceHandler
         lock.unlock()
-        handler?(event)  // outside the lock: the handler may call back into the client
+        handler?(event, current)  // outside the lock: the handler may call back into the client
+    }
+
+    /// Rebalance events served so far.
+    var rebalanceEpoch: UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return epoch
     }
 
     /// Returns false when the same text was the last error (reconnect loops repeat it).

@@ -34,7 +34,12 @@ final class RDKafkaConsumerClient: @unchecked Sendable {
         guard let message = rd_kafka_consumer_poll(client.handle, Int32(clamping: timeoutMs)) else { return nil }
         defer { rd_kafka_message_destroy(message) }
         let err = message.pointee.err
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR { return .success(RDKafkaMessage.record(from: message)) }
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Read after the call: a rebalance served inside it came before this record.
+            var record = RDKafkaMessage.record(from: message)
+            record.rebalanceEpoch = client.events.rebalanceEpoch
+            return .success(record)
+        }
         if err == RD_KAFKA_RESP_ERR__FATAL {
             var text = [CChar](repeating: 0, count: 512)
             let cause = rd_kafka_fatal_error(client.handle, &text, text.count)
