@@ -70,9 +70,9 @@ final class WorkflowFileTests: XCTestCase {
     /// declared twice was accepted, and the two entries disagreed on its partitions.
     func testRepeatedKeysAreRefused() {
         let cases: [(String, Int, String)] = [
-            ("topics:\n  a: { partitions: 2 }\n  a: { partitions: 9 }\n", 3, "topics.a: 'a' is given twice"),
+            ("workflow: w\ntopics:\n  a: { partitions: 2 }\n  a: { partitions: 9 }\n", 4, "topics.a: 'a' is given twice"),
             ("workflow: w\nworkflow: other\n", 2, "workflow: 'workflow' is given twice"),
-            ("topics:\n  a: { partitions: 2, partitions: 3 }\n", 2, "topics.a.partitions: 'partitions' is given twice"),
+            ("workflow: w\ntopics:\n  a: { partitions: 2, partitions: 3 }\n", 3, "topics.a.partitions: 'partitions' is given twice"),
         ]
         for (text, line, message) in cases {
             XCTAssertThrowsError(try Workflow.parse(text, file: "w.yaml"), text) { error in
