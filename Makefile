@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/sluice
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build run test bench fuzz fuzz-build clean
 
 setup:
 	@scripts/setup.sh
@@ -27,5 +27,50 @@ bench: build
 	$(BIN) bench embed
 	$(BIN) bench pipeline
 
+# Fuzzing (docs/fuzzing.md): each target runs FUZZ_SECONDS under libFuzzer and
+# AddressSanitizer, starting from its seeds in Tests/FuzzCorpus/<target>. New inputs go
+# to $(FUZZ_OUT)/corpus/<target> (the committed seeds are only read), crashes to
+# $(FUZZ_OUT)/crashes/<target>. A debug build of its own, so that the release build
+# stays uninstrumented. `make fuzz FUZZ_TARGETS=intake FUZZ_SECONDS=60` runs one for a minute.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= envelope workflow head-file intake
+FUZZ_SCRATCH ?= .build-fuzz
+FUZZ_OUT ?= $(FUZZ_SCRATCH)/out
+# Past the input size of the largest seeds: head files carry base64 weights.
+FUZZ_MAX_LEN ?= 8192
+# SwiftPM links an executable's main to the module's own entry, so libFuzzer comes
+# without its main(): Swift code gets coverage and ASan, C code (libyaml) too.
+FUZZ_RUNTIME = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
+FUZZ_FLAGS = -Xswiftc -DFUZZING -Xswiftc -sanitize=address \
+	-Xswiftc -sanitize-coverage=edge,indirect-calls,trace-cmp,inline-8bit-counters,pc-table \
+	-Xcc -fsanitize=address -Xcc -fsanitize=fuzzer-no-link -Xlinker $(FUZZ_RUNTIME) -Xlinker -lstdc++
+# Shell: the executable of $$target (a folder name under Tests/FuzzCorpus).
+FUZZ_PRODUCT = case $$target in envelope) p=FuzzEnvelope;; workflow) p=FuzzWorkflow;; \
+	head-file) p=FuzzHeadFile;; intake) p=FuzzIntake;; *) echo "unknown fuzz target $$target"; exit 1;; esac
+
+fuzz-build: setup
+	@test -n "$(FUZZ_RUNTIME)" || { echo "libclang_rt.fuzzer_no_main not found beside $(SWIFT)"; exit 1; }
+	@for target in $(FUZZ_TARGETS); do $(FUZZ_PRODUCT); \
+	  $(SWIFT) build -c debug --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product $$p || exit 1; \
+	done
+
+# Runs every target even after one crashed, then fails if any did. The Swift backtracer
+# is off so that libFuzzer's own handler saves the crashing input; `timeout` bounds a
+# run that libFuzzer could not stop (an input stuck in a loop is cut at 10 s by -timeout).
+fuzz: fuzz-build
+	@failed=""; for target in $(FUZZ_TARGETS); do $(FUZZ_PRODUCT); \
+	  mkdir -p $(FUZZ_OUT)/corpus/$$target $(FUZZ_OUT)/crashes/$$target; \
+	  echo "== fuzz $$target for $(FUZZ_SECONDS) s (log: $(FUZZ_OUT)/$$target.log)"; \
+	  SWIFT_BACKTRACE=enable=no timeout $$(( $(FUZZ_SECONDS) + 120 )) \
+	    $(FUZZ_SCRATCH)/debug/$$p -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_OUT)/crashes/$$target/ $(FUZZ_OUT)/corpus/$$target Tests/FuzzCorpus/$$target \
+	    > $(FUZZ_OUT)/$$target.log 2>&1 || failed="$$failed $$target"; \
+	  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|SUMMARY|.*Fatal error|Test unit written)' \
+	    $(FUZZ_OUT)/$$target.log | tail -n 12; \
+	done; \
+	echo "crash inputs (if any): $(FUZZ_OUT)/crashes/<target>/; new inputs: $(FUZZ_OUT)/corpus/<target>/"; \
+	[ -z "$$failed" ] || { echo "crashed or stopped early:$$failed"; exit 1; }
+
 clean:
-	rm -rf .build
+	rm -rf .build $(FUZZ_SCRATCH)

@@ -35,6 +35,8 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
         .systemLibrary(name: "CJSONC", path: "Sources/CJSONC"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // Only the prototype of libFuzzer's driver; `make fuzz` links the library itself.
+        .systemLibrary(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
         .target(
             name: "SluiceKafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
@@ -97,6 +99,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Fuzzing (docs/fuzzing.md): what each untrusted-input parser must do with any bytes.
+        // The fuzz executables and the corpus replay test share it.
+        .target(
+            name: "SluiceFuzzHarness",
+            dependencies: ["SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceML", "SluiceGateway"],
+            swiftSettings: strict),
+        // libFuzzer's driver when built with -DFUZZING (`make fuzz`), else a replay of files.
+        .target(name: "SluiceFuzzDriver", dependencies: ["SluiceFuzzHarness", "CLibFuzzer"], swiftSettings: strict),
+        .executableTarget(name: "FuzzEnvelope", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
+        .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
+        .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
+        .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
         .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
@@ -137,6 +151,8 @@ let package = Package(
         // Process-level faults (network partition in namespaces, paused broker, zombie and
         // stopped workers) against real Tansu and `sluice worker` processes, with exact id accounting.
         .testTarget(name: "SluiceFaultTests", dependencies: ["SluiceKafka", "SluiceEvents"], swiftSettings: strict),
+        // Replays Tests/FuzzCorpus through the fuzz harness: every seed and every past crash.
+        .testTarget(name: "SluiceFuzzTests", dependencies: ["SluiceFuzzHarness"], swiftSettings: strict),
         .testTarget(
             name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
         // Checks compose/ (Dockerfile, docker-compose.yml, prometheus.yml) without a Docker engine;

@@ -173,6 +173,16 @@ public struct HeadFile: Sendable {
         guard confusion.count == classes, confusion.allSatisfy({ $0.count == classes }) else {
             throw HeadFileError("'metrics.confusion' must be \(classes)×\(classes), one row and column per label")
         }
+        // ClassificationMetrics sums the counts (total, rows, columns): counts from a file whose
+        // total passes Int.max would trap there, when the head is saved or its accuracy shown.
+        var total = 0
+        for count in confusion.joined() {
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard count >= 0, !overflow else {
+                throw HeadFileError("'metrics.confusion' must hold counts of at least 0 whose total fits in 64 bits")
+            }
+            total = sum
+        }
         return ClassificationMetrics(confusion: confusion)
     }
 
@@ -204,7 +214,15 @@ public struct HeadFile: Sendable {
         guard let text = entry["data"]?.stringValue, let data = Data(base64Encoded: text) else {
             throw HeadFileError("weights '\(name)': 'data' is not valid base64")
         }
-        let expected = shape.reduce(1, *)
+        // The shape comes from the file: multiplying it out unchecked would trap on a huge one.
+        var expected = 1
+        for size in shape {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= Int.max / 4 else {
+                throw HeadFileError("weights '\(name)': shape \(shape) holds more values than any file can")
+            }
+            expected = product
+        }
         guard data.count == expected * 4 else {
             throw HeadFileError("weights '\(name)': \(data.count) bytes, expected \(expected * 4) (\(expected) float32)")
         }

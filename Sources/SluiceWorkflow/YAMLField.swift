@@ -24,11 +24,18 @@ struct YAMLField {
             throw error("expected a mapping (key: value lines), got \(kind)")
         }
         var entries: [(key: String, value: YAMLField)] = []
+        var seen: Set<String> = []
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let keyScalar) = keyNode else {
                 throw YAMLField(node: keyNode, path: path, file: file).error("keys must be plain names")
             }
             let key = keyScalar.string
+            // YAML forbids repeated keys but the parser keeps both: a topic declared twice would
+            // take its partitions from one entry here and from the other there.
+            guard seen.insert(key).inserted else {
+                throw YAMLField(node: keyNode, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+                    .error("'\(key)' is given twice; each key may appear once")
+            }
             if !allowed.isEmpty && !allowed.contains(key) {
                 throw YAMLField(node: keyNode, path: path.isEmpty ? key : "\(path).\(key)", file: file)
                     .error("unknown key; expected one of: \(allowed.joined(separator: ", "))")

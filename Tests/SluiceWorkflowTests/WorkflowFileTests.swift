@@ -66,6 +66,23 @@ final class WorkflowFileTests: XCTestCase {
         }
     }
 
+    /// Found by the fuzz harness (Tests/FuzzCorpus/workflow/duplicate-topic.yaml): a topic
+    /// declared twice was accepted, and the two entries disagreed on its partitions.
+    func testRepeatedKeysAreRefused() {
+        let cases: [(String, Int, String)] = [
+            ("workflow: w\ntopics:\n  a: { partitions: 2 }\n  a: { partitions: 9 }\n", 4, "topics.a: 'a' is given twice"),
+            ("workflow: w\nworkflow: other\n", 2, "workflow: 'workflow' is given twice"),
+            ("workflow: w\ntopics:\n  a: { partitions: 2, partitions: 3 }\n", 3, "topics.a.partitions: 'partitions' is given twice"),
+        ]
+        for (text, line, message) in cases {
+            XCTAssertThrowsError(try Workflow.parse(text, file: "w.yaml"), text) { error in
+                let error = error as! WorkflowError
+                XCTAssertEqual(error.line, line, "\(error)")
+                XCTAssertTrue(error.description.contains(message), "\(error) lacks '\(message)'")
+            }
+        }
+    }
+
     func testYAMLSyntaxErrorNamesLine() {
         XCTAssertThrowsError(try Workflow.parse("workflow: w\ntopics: [a\ninput: a\n", file: "bad.yaml")) { error in
             let error = error as! WorkflowError

@@ -1,0 +1,6 @@
+import SluiceFuzzDriver
+import SluiceFuzzHarness
+
+@main enum FuzzEnvelope {
+    static func main() { FuzzDriver.run(.envelope) }
+}
