@@ -21,13 +21,18 @@ struct DemoScreen {
             if Int(uptime) % 5 == 0 {
                 print(String(format: "[%5.0fs] in %d (%.1f/s)  out %d (%.1f/s)  dead letters %d  %@",
                              uptime, sent, inRate, view.out, outRate, view.dead, latency))
+                fflush(nil)  // a log file or pipe (CI, the soak script) reads it as it comes
             }
             return
         }
         var lines: [String] = []
         lines.append("Sluice  workflow \(workflow.name) on \(brokers)\(embedded ? " (embedded broker)" : "")   up \(Int(uptime)) s")
-        lines.append("workers: " + supervisor.perStage.map { "\($0.stage) x\($0.count)" }.joined(separator: ", ")
-                     + "   logs: \(supervisor.logDirectory.path)")
+        lines.append("workers: " + supervisor.perStage.map { "\($0.stage) x\($0.count)" + ($0.restarts > 0 ? " (\($0.restarts) restarts)" : "") }
+                     .joined(separator: ", ") + "   logs: \(supervisor.logDirectory.path)")
+        for worker in supervisor.crashLooping {
+            lines.append("  \(worker.name) keeps crashing (\(worker.crashes) in a row, last: \(worker.exit)); restarts back off up to 30 s")
+            for line in worker.lines { lines.append("    | " + String(line.prefix(100))) }
+        }
         if let gateway { lines.append("dashboard and HTTP API: \(gateway)/   (OpenAPI: \(gateway)/openapi.json)") }
         lines.append("")
         lines.append(String(format: "in   %7.1f events/s   (%d fed)", inRate, sent))

@@ -19,7 +19,9 @@ struct UpCommand: ParsableCommand {
             process per stage (more with --replicas STAGE=N), feeds the input topic with tweets \
             from the corpus at --rate events per second, and shows events in and out, end-to-end \
             latency and the last scored posts. The gateway serves the dashboard and the HTTP API \
-            on --gateway-port (http://127.0.0.1:8080/ by default). Ctrl-C stops the feed, lets every worker finish \
+            on --gateway-port (http://127.0.0.1:8080/ by default). A worker that exits is restarted \
+            after a backoff (1 s doubling to 30 s); the screen shows restarts and the last error of a \
+            worker that keeps crashing. Ctrl-C stops the feed, lets every worker finish \
             and commit its batch, and stops the broker.
             """)
 
@@ -93,7 +95,11 @@ struct UpCommand: ParsableCommand {
         }
 
         let supervisor = try WorkerSupervisor(
-            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model)
+            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model
+        ) {
+            print($0)
+            fflush(nil)  // restart notices must reach a log file now, not at exit
+        }
         for stage in workflow.stages {
             for _ in 0..<(counts[stage.name] ?? stage.replicas) { try supervisor.start(stage: stage.name) }
         }
@@ -128,10 +134,8 @@ struct UpCommand: ParsableCommand {
                 view: view.figures, sent: feeder?.sent ?? 0, uptime: Date().timeIntervalSince(started),
                 monitorTable: monitor?.monitor.tableText())
             if let duration, Date().timeIntervalSince(started) >= duration { break }
-            if let dead = supervisor.exited.first {
-                print("a worker exited unexpectedly (\(dead)); see its log in \(supervisor.logDirectory.path)")
-                break
-            }
+            // A worker that died is restarted after a backoff; the rest of the workflow runs on.
+            supervisor.check()
         }
         print("\nstopping: feed, then workers (each finishes and commits its batch), then the broker")
         feeder?.stop()
