@@ -105,9 +105,11 @@ final class WorkerSupervisor: @unchecked Sendable {
                 slot.lastExit = exit
                 slot.lastLines = LogTail.lines(ofFile: slot.log)
                 slot.restartAt = now.addingTimeInterval(delay)
+                // The last log line is usually the reason (a fatal error, a Kafka error) and is all a log reader sees.
+                let said = slot.lastLines.last.map { "; it last said: \($0)" } ?? ""
                 say(
                     "worker \(slot.name) exited (\(exit.description)) after \(Int(ran)) s; restarting in \(Int(delay)) s "
-                        + "(restart \(slot.backoff.restarts)); its log: \(slot.log.path)")
+                        + "(restart \(slot.backoff.restarts)); its log: \(slot.log.path)\(said)")
             }
             if slot.process == nil, let due = slot.restartAt, due <= now {
                 slot.restartAt = nil

@@ -71,6 +71,14 @@ extension SluiceToolTests {
             read(until: { highest >= killedAt + 100 }, timeout: 60),
             "the stream stopped after the restart: highest id \(highest), \(killedAt) at the kill; output:\n\(said())")
 
+        // A second quick death backs off longer: 2 s, not 1.
+        let second = try XCTUnwrap(ProcTable.workers(of: pid, stage: "first").first)
+        kill(second, SIGKILL)
+        XCTAssertTrue(
+            ProcTable.wait(20) { ProcTable.workers(of: pid, stage: "first").contains { $0 != second && $0 != victim } },
+            "no third 'first' worker within 20 s; output:\n\(said())")
+        XCTAssertTrue(said().contains("restarting in 2 s (restart 2)"), said())
+
         let workers = ProcTable.workers(of: pid, stage: "first") + ProcTable.workers(of: pid, stage: "second")
         kill(pid, SIGTERM)
         XCTAssertTrue(ProcTable.wait(45) { !up.isRunning }, "sluice up did not stop within 45 s of SIGTERM")
