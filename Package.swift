@@ -90,11 +90,13 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict),
+        // `sluice up`'s restart policy for its workers: pure, so unit-tested without processes.
+        .target(name: "SluiceSupervision", swiftSettings: strict),
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
-                "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway",
+                "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,6 +114,7 @@ let package = Package(
         .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
         .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
+        .testTarget(name: "SluiceSupervisionTests", dependencies: ["SluiceSupervision"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
         .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
         .testTarget(

@@ -62,8 +62,9 @@ final class DemoFeeder: @unchecked Sendable {
     }
 
 
+    /// Idempotent: `sluice up` stops the feed early when the broker is full, then again at the end.
     func stop() {
         stopped.set()
-        _ = finished.wait(timeout: .now() + 15)
+        if finished.wait(timeout: .now() + 15) == .success { finished.signal() }  // let a later call pass at once
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceJSON
+import SluiceKafka
 import SluiceWorkflow
 
 /// Draws the demo's live view: a full redraw each second on a terminal, a
@@ -7,7 +8,8 @@ import SluiceWorkflow
 struct DemoScreen {
     let workflow: Workflow
     let brokers: String
-    let embedded: Bool
+    /// The embedded broker, when `sluice up` runs one: its memory is on the screen (it keeps every record).
+    let embedded: EmbeddedBroker?
     let supervisor: WorkerSupervisor
     /// The gateway's address (dashboard at `/`), when `sluice up` runs one.
     let gateway: String?
@@ -19,15 +21,22 @@ struct DemoScreen {
         let latency = view.p50.map { String(format: "p50 %.0f ms  p99 %.0f ms", $0, view.p99 ?? 0) } ?? "waiting for the first events"
         if !interactive {
             if Int(uptime) % 5 == 0 {
-                print(String(format: "[%5.0fs] in %d (%.1f/s)  out %d (%.1f/s)  dead letters %d  %@",
-                             uptime, sent, inRate, view.out, outRate, view.dead, latency))
+                let memory = embedded?.residentBytes.map { "  broker \($0 / 1_000_000) MB" } ?? ""
+                print(String(format: "[%5.0fs] in %d (%.1f/s)  out %d (%.1f/s)  dead letters %d  %@%@",
+                             uptime, sent, inRate, view.out, outRate, view.dead, latency, memory))
+                fflush(nil)  // a log file or pipe (CI, the soak script) reads it as it comes
             }
             return
         }
         var lines: [String] = []
-        lines.append("Sluice  workflow \(workflow.name) on \(brokers)\(embedded ? " (embedded broker)" : "")   up \(Int(uptime)) s")
-        lines.append("workers: " + supervisor.perStage.map { "\($0.stage) x\($0.count)" }.joined(separator: ", ")
-                     + "   logs: \(supervisor.logDirectory.path)")
+        let brokerMemory = embedded?.residentBytes.map { ", \($0 / 1_000_000) MB" } ?? ""
+        lines.append("Sluice  workflow \(workflow.name) on \(brokers)\(embedded != nil ? " (embedded broker\(brokerMemory))" : "")   up \(Int(uptime)) s")
+        lines.append("workers: " + supervisor.perStage.map { "\($0.stage) x\($0.count)" + ($0.restarts > 0 ? " (\($0.restarts) restarts)" : "") }
+                     .joined(separator: ", ") + "   logs: \(supervisor.logDirectory.path)")
+        for worker in supervisor.crashLooping {
+            lines.append("  \(worker.name) keeps crashing (\(worker.crashes) in a row, last: \(worker.exit)); restarts back off up to 30 s")
+            for line in worker.lines { lines.append("    | " + String(line.prefix(100))) }
+        }
         if let gateway { lines.append("dashboard and HTTP API: \(gateway)/   (OpenAPI: \(gateway)/openapi.json)") }
         lines.append("")
         lines.append(String(format: "in   %7.1f events/s   (%d fed)", inRate, sent))

@@ -19,7 +19,9 @@ struct UpCommand: ParsableCommand {
             process per stage (more with --replicas STAGE=N), feeds the input topic with tweets \
             from the corpus at --rate events per second, and shows events in and out, end-to-end \
             latency and the last scored posts. The gateway serves the dashboard and the HTTP API \
-            on --gateway-port (http://127.0.0.1:8080/ by default). Ctrl-C stops the feed, lets every worker finish \
+            on --gateway-port (http://127.0.0.1:8080/ by default). A worker that exits is restarted \
+            after a backoff (1 s doubling to 30 s); the screen shows restarts and the last error of a \
+            worker that keeps crashing. Ctrl-C stops the feed, lets every worker finish \
             and commit its batch, and stops the broker.
             """)
 
@@ -51,11 +53,17 @@ struct UpCommand: ParsableCommand {
     @Option(name: .long, help: "Port for the HTTP gateway and its dashboard on 127.0.0.1; 0 turns it off.")
     var gatewayPort: Int = 8080
 
+    @Option(
+        name: .long,
+        help: "With the embedded broker: stop the feed once the broker holds this many MB (it keeps every record); 0: no limit.")
+    var brokerMemoryLimit: Int = 2048
+
     func validate() throws {
         guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort) else {
             throw ValidationError("--gateway-port and --metrics-port must be 0...65535")
         }
         guard rate >= 0 else { throw ValidationError("--rate must be 0 or more events per second") }
+        guard brokerMemoryLimit >= 0 else { throw ValidationError("--broker-memory-limit must be 0 (no limit) or more MB") }
         _ = try replicaCounts(stages: nil)
     }
 
@@ -84,6 +92,10 @@ struct UpCommand: ParsableCommand {
 
         let (brokers, embedded) = try broker.givenOrEmbedded { print($0) }
         defer { embedded?.stop() }
+        var memoryGuard = embedded.map {
+            BrokerMemoryGuard(broker: $0, limitBytes: brokerMemoryLimit == 0 ? nil : brokerMemoryLimit * 1_000_000)
+        }
+        if let memoryGuard { print(memoryGuard.announcement) }
 
         for (topic, outcome) in try TopicApplier.apply(
             workflow.topics, admin: try KafkaAdmin(config: KafkaConfig(bootstrapServers: brokers, properties: properties)))
@@ -93,7 +105,11 @@ struct UpCommand: ParsableCommand {
         }
 
         let supervisor = try WorkerSupervisor(
-            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model)
+            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model
+        ) {
+            print($0)
+            fflush(nil)  // restart notices must reach a log file now, not at exit
+        }
         for stage in workflow.stages {
             for _ in 0..<(counts[stage.name] ?? stage.replicas) { try supervisor.start(stage: stage.name) }
         }
@@ -119,7 +135,7 @@ struct UpCommand: ParsableCommand {
         let signals = ShutdownSignal { _ in stop.set() }
         defer { withExtendedLifetime(signals) {} }
         let screen = DemoScreen(
-            workflow: workflow, brokers: brokers, embedded: embedded != nil, supervisor: supervisor,
+            workflow: workflow, brokers: brokers, embedded: embedded, supervisor: supervisor,
             gateway: gateway?.port.map { "http://127.0.0.1:\($0)" })
         let started = Date()
         while !stop.isSet {
@@ -128,9 +144,13 @@ struct UpCommand: ParsableCommand {
                 view: view.figures, sent: feeder?.sent ?? 0, uptime: Date().timeIntervalSince(started),
                 monitorTable: monitor?.monitor.tableText())
             if let duration, Date().timeIntervalSince(started) >= duration { break }
-            if let dead = supervisor.exited.first {
-                print("a worker exited unexpectedly (\(dead)); see its log in \(supervisor.logDirectory.path)")
-                break
+            // A worker that died is restarted after a backoff; the rest of the workflow runs on.
+            supervisor.check()
+            if memoryGuard?.crossed() == true, let resident = embedded?.residentBytes {
+                feeder?.stop()
+                print(
+                    "the embedded broker holds \(resident / 1_000_000) MB, over --broker-memory-limit \(brokerMemoryLimit): "
+                        + "feed stopped (workers drain what is there); raise the limit or run on --brokers")
             }
         }
         print("\nstopping: feed, then workers (each finishes and commits its batch), then the broker")

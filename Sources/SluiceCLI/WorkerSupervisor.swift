@@ -1,66 +1,166 @@
 import Foundation
+import SluiceKafka
+import SluiceSupervision
 
 /// Starts `sluice worker` child processes (the same binary), keeps their logs
-/// in one folder, and stops them with SIGTERM so each finishes and commits its batch.
+/// in one folder, restarts any that exit (with a backoff, see `RestartBackoff`),
+/// and stops them with SIGTERM so each finishes and commits its batch.
+///
+/// `check()` is called from `sluice up`'s screen loop, about once a second:
+/// it notices exits and starts due restarts. Every method runs on that one
+/// thread; the lock only guards against a future caller on another one.
 final class WorkerSupervisor: @unchecked Sendable {
+    /// One worker position: stage plus index; its process changes on each restart.
+    final class Slot {
+        let stage: String
+        let index: Int
+        let log: URL
+        var process: Process?
+        var startedAt = Date()
+        var backoff = RestartBackoff()
+        var restartAt: Date?
+        var lastExit: WorkerExit?
+        var lastLines: [String] = []
+
+        init(stage: String, index: Int, log: URL) {
+            self.stage = stage
+            self.index = index
+            self.log = log
+        }
+
+        var name: String { "\(stage)-\(index)" }
+    }
+
     let logDirectory: URL
     private let workflowPath: String
     private let brokers: String
     private let passThrough: [String]
     private let model: String?
     private let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    private var processes: [(stage: String, process: Process)] = []
+    private let lock = NSLock()
+    private var slots: [Slot] = []
+    private var stopping = false
+    /// Where restart notices go (stdout in `sluice up`).
+    private let say: (String) -> Void
 
-    init(workflowPath: String, brokers: String, passThrough: [String], model: String?) throws {
+    init(workflowPath: String, brokers: String, passThrough: [String], model: String?, say: @escaping (String) -> Void) throws {
         self.workflowPath = workflowPath
         self.brokers = brokers
         self.passThrough = passThrough
         self.model = model
+        self.say = say
         logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sluice-up-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
     }
 
-    var count: Int { processes.count }
+    var count: Int { locked { slots.count } }
 
-    /// Workers per stage, for the screen.
-    var perStage: [(stage: String, count: Int)] {
-        var order: [String] = []
-        var counts: [String: Int] = [:]
-        for (stage, _) in processes {
-            if counts[stage] == nil { order.append(stage) }
-            counts[stage, default: 0] += 1
+    /// Workers per stage and their restarts so far, for the screen.
+    var perStage: [(stage: String, count: Int, restarts: Int)] {
+        locked {
+            var order: [String] = []
+            var counts: [String: (Int, Int)] = [:]
+            for slot in slots {
+                if counts[slot.stage] == nil { order.append(slot.stage) }
+                let (count, restarts) = counts[slot.stage] ?? (0, 0)
+                counts[slot.stage] = (count + 1, restarts + slot.backoff.restarts)
+            }
+            return order.map { ($0, counts[$0]!.0, counts[$0]!.1) }
         }
-        return order.map { ($0, counts[$0]!) }
+    }
+
+    /// Workers that keep dying soon after each start: name, crashes in a row, how it ended, its last log lines.
+    var crashLooping: [(name: String, crashes: Int, exit: String, lines: [String])] {
+        locked {
+            slots.filter(\.backoff.isCrashLooping).map {
+                ($0.name, $0.backoff.consecutiveCrashes, $0.lastExit?.description ?? "?", $0.lastLines)
+            }
+        }
     }
 
     func start(stage: String) throws {
-        let process = Process()
-        process.executableURL = executable
-        var arguments = ["worker", "--workflow", workflowPath, "--stage", stage, "--brokers", brokers]
-        for property in passThrough { arguments += ["--property", property] }
-        if let model { arguments += ["--model", model] }
-        process.arguments = arguments
-        let log = logDirectory.appendingPathComponent("\(stage)-\(processes.filter { $0.stage == stage }.count).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        processes.append((stage, process))
+        try locked {
+            let index = slots.filter { $0.stage == stage }.count
+            let slot = Slot(stage: stage, index: index, log: logDirectory.appendingPathComponent("\(stage)-\(index).log"))
+            FileManager.default.createFile(atPath: slot.log.path, contents: nil)
+            try launch(slot)
+            slots.append(slot)
+        }
     }
 
-    /// Workers that ended on their own, as "stage (exit N)".
-    var exited: [String] {
-        processes.filter { !$0.process.isRunning }.map { "\($0.stage) (exit \($0.process.terminationStatus))" }
+    /// Notices exited workers and restarts those whose backoff has passed. Does nothing once stopping.
+    func check(now: Date = Date()) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopping else { return }
+        for slot in slots {
+            if let process = slot.process, !process.isRunning {
+                let exit: WorkerExit =
+                    process.terminationReason == .uncaughtSignal
+                    ? .signal(process.terminationStatus) : .status(process.terminationStatus)
+                let ran = now.timeIntervalSince(slot.startedAt)
+                let delay = slot.backoff.exited(afterRunning: ran)
+                slot.process = nil
+                slot.lastExit = exit
+                slot.lastLines = LogTail.lines(ofFile: slot.log)
+                slot.restartAt = now.addingTimeInterval(delay)
+                // The last log line is usually the reason (a fatal error, a Kafka error) and is all a log reader sees.
+                let said = slot.lastLines.last.map { "; it last said: \($0)" } ?? ""
+                say(
+                    "worker \(slot.name) exited (\(exit.description)) after \(Int(ran)) s; restarting in \(Int(delay)) s "
+                        + "(restart \(slot.backoff.restarts)); its log: \(slot.log.path)\(said)")
+            }
+            if slot.process == nil, let due = slot.restartAt, due <= now {
+                slot.restartAt = nil
+                do {
+                    try launch(slot, restart: slot.backoff.restarts)
+                    say("worker \(slot.name) restarted (pid \(slot.process?.processIdentifier ?? 0))")
+                } catch {
+                    // Could not even spawn (binary gone, no pids): try again after the next backoff step.
+                    slot.restartAt = now.addingTimeInterval(slot.backoff.exited(afterRunning: 0))
+                    say("worker \(slot.name) could not be restarted (\(error)); trying again later")
+                }
+            }
+        }
     }
 
+    /// SIGTERM to every worker (each finishes and commits its batch), SIGKILL after `timeout`. No restart after this.
     func stopAll(timeout: TimeInterval = 30) {
-        for (_, process) in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let processes: [Process] = locked {
+            stopping = true
+            return slots.compactMap(\.process)
+        }
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(timeout)
-        for (_, process) in processes {
+        for process in processes {
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
+    }
+
+    /// Starts the slot's worker, appending to its log. Tied to this process with
+    /// SIGTERM: if `sluice up` is killed, its workers still finish their batch.
+    private func launch(_ slot: Slot, restart: Int = 0) throws {
+        var arguments = ["worker", "--workflow", workflowPath, "--stage", slot.stage, "--brokers", brokers]
+        for property in passThrough { arguments += ["--property", property] }
+        if let model { arguments += ["--model", model] }
+        let handle = try FileHandle(forWritingTo: slot.log)
+        defer { try? handle.close() }  // the child keeps its own descriptor
+        handle.seekToEndOfFile()
+        if restart > 0 { handle.write(Data("--- sluice up: restart \(restart) of \(slot.name) at \(Date()) ---\n".utf8)) }
+        let process = Process()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try ParentTiedSpawner.shared.run(process, executable: executable, arguments: arguments, deathSignal: "TERM")
+        slot.process = process
+        slot.startedAt = Date()
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
     }
 }

@@ -8,8 +8,13 @@ import Glibc
 /// tests, the benchmark and the single-machine default.
 ///
 /// Output goes to `logFile` in a temp directory, not a pipe: a pipe nobody
-/// reads fills up and stalls the broker. `stop()` sends SIGTERM, then SIGKILL
-/// after a grace period; deinit stops it too. Memory only: topics die with it.
+/// reads fills up and stalls the broker. Memory only: topics die with it.
+///
+/// Tansu 0.6 on SIGTERM waits up to 5 s for open client connections to end
+/// (they rarely do: our own clients are still connected), and in memory it
+/// holds nothing worth flushing, so `stop()` (and deinit) send SIGKILL at once. The child is tied to this
+/// process (see `ParentTiedSpawner`): if we die, even by SIGKILL, the kernel
+/// kills the broker too, so none is left running.
 public final class EmbeddedBroker: @unchecked Sendable {
     public let port: Int
     public let executable: URL
@@ -37,15 +42,15 @@ public final class EmbeddedBroker: @unchecked Sendable {
         defer { try? log.close() }  // the child keeps its own descriptor
 
         process = Process()
-        process.executableURL = self.executable
         let url = "tcp://127.0.0.1:\(self.port)"
-        process.arguments = [
-            "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
-        ]
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ParentTiedSpawner.shared.run(
+            process, executable: self.executable,
+            arguments: [
+                "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
+            ], deathSignal: "KILL")
         do {
             try waitUntilReady(timeout: readyTimeout)
         } catch {
@@ -56,21 +61,33 @@ public final class EmbeddedBroker: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// SIGTERM, then SIGKILL if it has not exited after `gracePeriod` s; waits for exit. Idempotent.
-    public func stop(gracePeriod: TimeInterval = 3) {
+    /// The broker's process id (the same before and after setpriv execs Tansu).
+    public var pid: Int32 { process.processIdentifier }
+
+    /// SIGKILL and wait for exit. Idempotent. No SIGTERM first: with clients
+    /// connected Tansu sits out its 5 s patience, and a grace period only made
+    /// every caller wait for nothing.
+    public func stop() {
         lock.lock()
         let first = !stopped
         stopped = true
         lock.unlock()
         guard first, process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(gracePeriod)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     public var isRunning: Bool { process.isRunning }
+
+    /// The broker's resident memory (VmRSS) in bytes; nil once it is gone or where there is no /proc.
+    /// Tansu's memory engine keeps every record, so this grows with what was produced.
+    public var residentBytes: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
+        }
+        return nil
+    }
 
     private func waitUntilReady(timeout: TimeInterval) throws {
         let deadline = Date().addingTimeInterval(timeout)
