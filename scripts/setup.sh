@@ -17,6 +17,9 @@ deps="$root/.deps"
 lock="$root/scripts/wheels.lock"
 sums="$root/scripts/deps.sha256"
 apt_packages=(librdkafka-dev libjson-c-dev libopenblas-dev pkg-config unzip ca-certificates)
+# iproute2 and iptables: the network fault tests build namespaces with `ip` and drop
+# packets with iptables' statistic match (for kernels without tc netem).
+apt_packages+=(iproute2 iptables)
 # chromium: the gateway's dashboard test loads the page in headless Chromium
 # (SLUICE_NO_BROWSER=1 skips it, e.g. in the container image, which runs no tests).
 [ "${SLUICE_NO_BROWSER:-0}" = 1 ] || apt_packages+=(chromium)

@@ -98,6 +98,24 @@ final class NetworkLab: @unchecked Sendable {
         }
     }
 
+    /// Drops `percent` of the worker namespace's packets each way with iptables' `statistic`
+    /// match: packet loss on kernels without netem (no delay then). XCTSkip without iptables-legacy.
+    func dropPackets(percent: Int) throws {
+        guard (try? Self.tool("iptables-legacy")) != nil else {
+            throw XCTSkip("`iptables-legacy` (Debian's iptables package; scripts/setup.sh installs it) is not installed")
+        }
+        for chain in ["INPUT", "OUTPUT"] {
+            let result = try Self.run(
+                "ip", ["netns", "exec", workerNamespace, "iptables-legacy", "-A", chain, "-m", "statistic", "--mode", "random",
+                       "--probability", String(Double(percent) / 100), "-j", "DROP"])
+            guard result.status == 0 else { throw FaultError("iptables statistic drop failed: \(result.output)") }
+        }
+    }
+
+    func clearPacketDrops() throws {
+        _ = try Self.run("ip", ["netns", "exec", workerNamespace, "iptables-legacy", "-F"])
+    }
+
     /// Deleting the namespaces deletes the veth ends inside them and so their peers in root. Idempotent.
     func destroy() {
         guard !destroyed else { return }

@@ -20,19 +20,40 @@ final class NetworkPartitionTests: FaultTestCase {
     func testDegradedLinkLosesNothing() throws {
         let lab = try NetworkLab(index: 3)
         labs.append(lab)
-        // Skip at once, before anything starts, when the kernel cannot emulate the link.
-        try lab.degrade(delayMs: 200, lossPercent: 10)
-        try lab.clearDegradation()
-        let (feed, watch, broker, _) = try startPipeline(in: lab, prefix: "dg", count: 6_000, rate: 150)
+        try degradedLink(
+            "degraded-link", lab: lab, prefix: "dg", apply: { try lab.degrade(delayMs: 200, lossPercent: 10) },
+            clear: { try lab.clearDegradation() })
+    }
+
+    /// 10 % of packets lost each way for 30 s without netem (iptables): TCP retransmits,
+    /// requests time out and are retried; nothing may be lost.
+    func testLossyLinkLosesNothing() throws {
+        let lab = try NetworkLab(index: 4)
+        labs.append(lab)
+        try degradedLink(
+            "lossy-link", lab: lab, prefix: "ls", apply: { try lab.dropPackets(percent: 10) },
+            clear: { try lab.clearPacketDrops() })
+    }
+
+    private func degradedLink(
+        _ name: String, lab: NetworkLab, prefix: String, apply: () throws -> Void, clear: () throws -> Void
+    ) throws {
+        // Skip at once, before anything starts, when the machine cannot emulate the link.
+        try apply()
+        try clear()
+        let (feed, watch, broker, _) = try startPipeline(in: lab, prefix: prefix, count: 6_000, rate: 150)
         let before = watch.distinctCount
-        try lab.degrade(delayMs: 200, lossPercent: 10)
+        try apply()
         hold(30)
-        try lab.clearDegradation()
+        let atFaultEnd = watch.distinctCount
+        try clear()
         let faultEnd = Date()
         let heldBack = feed.sentCount
         XCTAssertLessThan(before, feed.ids.count, "the fault landed mid-stream")
         XCTAssertLessThan(heldBack, feed.ids.count, "the stream went on after the fault")
-        try settle("degraded-link", feed: feed, watch: watch, broker: broker, faultEnd: faultEnd, heldBack: heldBack)
+        try settle(
+            name, feed: feed, watch: watch, broker: broker, faultEnd: faultEnd, heldBack: heldBack,
+            extra: "outputs \(before) at fault start, \(atFaultEnd) at its end")
     }
 
     private func partition(name: String, index: Int, seconds: TimeInterval, count: Int, rate: Double) throws {
