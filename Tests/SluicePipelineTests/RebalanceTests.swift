@@ -9,10 +9,8 @@ import XCTest
 /// batch is being polled are dropped (their next owner reads them again), but
 /// records fetched after the partition came back to the same worker are kept.
 final class RebalanceTests: PipelineTestCase {
-    /// A passthrough stage whose batch poll lasts 20 s, so that on Tansu (about
-    /// 5 s between a revoke and the next assignment) a revoke and the following
-    /// assignment both fall inside one batch poll.
-    func longBatchWorkflow() throws -> (workflow: Workflow, path: String) {
+    /// A passthrough stage over six partitions with the given batch settings.
+    func relayWorkflow(batchSize: Int, waitMs: Int) throws -> Workflow {
         try workflowFile(
             """
             workflow: rebalance
@@ -21,8 +19,9 @@ final class RebalanceTests: PipelineTestCase {
             output: done
             dead_letter: dlq
             stages:
-              - { name: relay, task: passthrough, input: posts, output: done, batch: { size: 100000, wait_ms: 20000 } }
-            """)
+              - { name: relay, task: passthrough, input: posts, output: done, batch: { size: \(batchSize), wait_ms: \(waitMs) } }
+            """
+        ).workflow
     }
 
     /// The eager protocol revokes every partition and assigns them again: the
@@ -42,16 +41,7 @@ final class RebalanceTests: PipelineTestCase {
     /// a third worker join and leave the group in turn, ten times each, while the
     /// first keeps running; every event still comes out.
     func testRebalanceStormDuringAStreamLosesNothing() throws {
-        let (workflow, _) = try workflowFile(
-            """
-            workflow: storm
-            topics: { posts: {partitions: 6}, done: {partitions: 6}, dlq: {partitions: 1} }
-            input: posts
-            output: done
-            dead_letter: dlq
-            stages:
-              - { name: relay, task: passthrough, input: posts, output: done, batch: { size: 200, wait_ms: 50 } }
-            """)
+        let workflow = try relayWorkflow(batchSize: 200, waitMs: 50)
         try applyTopics(workflow)
         try startWorker(workflow, stage: "relay")
         let total = 20_000
@@ -94,7 +84,9 @@ final class RebalanceTests: PipelineTestCase {
     }
 
     private func scaleOutLosesNothing(strategy: String?) throws {
-        let (workflow, _) = try longBatchWorkflow()
+        // A batch poll of 20 s: on Tansu (about 5 s between a revoke and the next
+        // assignment) a revoke and the following assignment fall inside one batch poll.
+        let workflow = try relayWorkflow(batchSize: 100_000, waitMs: 20_000)
         try applyTopics(workflow)
         let properties = strategy.map { ["partition.assignment.strategy": $0] } ?? [:]
         try startWorker(workflow, stage: "relay", properties: properties)
