@@ -3,12 +3,12 @@ import SluiceML
 import XCTest
 
 /// The encoder against sentence-transformers' outputs saved in
-/// shared/reference/minilm-golden.jsonl: identical input ids, cosine >= 0.9999.
+/// Fixtures/minilm-golden.jsonl: identical input ids, cosine >= 0.9999.
 final class MiniLMParityTests: XCTestCase {
     func encoderAndGolden() throws -> (MiniLMEncoder, [Shared.GoldenRow]) {
         guard let encoder = Shared.encoder else { throw XCTSkip("model not set up (make setup)") }
         let golden = try Shared.golden()
-        XCTAssertEqual(golden.count, 61, "golden file at \(Shared.goldenPath ?? "(not found)")")
+        XCTAssertEqual(golden.count, 61, "golden file at \(Shared.goldenPath)")
         return (encoder, golden)
     }
 

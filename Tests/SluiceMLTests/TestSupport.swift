@@ -15,24 +15,15 @@ enum Shared {
         return FileManager.default.fileExists(atPath: dir) ? dir : nil
     }
 
-    /// `../shared/reference/minilm-golden.jsonl` beside the package root (CI's
-    /// layout), else the first `shared/reference/...` found further up.
-    static var goldenPath: String? {
-        if let env = ProcessInfo.processInfo.environment["SLUICE_GOLDEN"] { return env }
-        var dir = packageRoot.deletingLastPathComponent()
-        while true {
-            let p = dir.appendingPathComponent("shared/reference/minilm-golden.jsonl").path
-            if FileManager.default.fileExists(atPath: p) { return p }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { return nil }
-            dir = parent
-        }
+    /// The model's published outputs, in the repository (Fixtures/README.md says how they were made).
+    static var goldenPath: String {
+        packageRoot.appendingPathComponent("Tests/SluiceMLTests/Fixtures/minilm-golden.jsonl").path
     }
 
     struct GoldenRow { let text: String; let ids: [Int32]; let embedding: [Float] }
 
     static func golden() throws -> [GoldenRow] {
-        guard let path = goldenPath, let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard let data = FileManager.default.contents(atPath: goldenPath) else { return [] }
         return try String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
             let v = try JSONValue.parse(String(line))
             return GoldenRow(
