@@ -79,7 +79,7 @@ struct BenchEmbed: ParsableCommand {
         }
         print("load average: \(loadAverage()) (other processes share these cores; wall-clock rates drop when it exceeds 2)")
         print("peak resident memory (VmHWM): \(peakResidentMB()) MB")
-        print("peers (ENVIRONMENT.md, same kind of machine): PyTorch 2 threads 58 batch-1 / 94 batch-32; "
+        print("peers (docs/tansu-and-librdkafka.md, same kind of machine): PyTorch 2 threads 58 batch-1 / 94 batch-32; "
             + "ONNX fp32 50 / 48; ONNX int8 94 / 96")
         if !noPeer { runPyTorchPeer(sample) }
     }

@@ -22,7 +22,7 @@ public struct KafkaConsumerConfig: Sendable {
     /// `session.timeout.ms`
     public var sessionTimeoutMs: Int
     /// `max.poll.interval.ms`: kept low (60 s) because Tansu delayed the first
-    /// assignment by over 15 s with librdkafka's 300 s default (ENVIRONMENT.md).
+    /// assignment by over 15 s with librdkafka's 300 s default (docs/tansu-and-librdkafka.md).
     public var maxPollIntervalMs: Int
 
     public init(

@@ -6,7 +6,7 @@ import Foundation
 /// `tansu perf` runs for a duration, not a record count, and prints no rate,
 /// so this runs it for `seconds` and counts what landed from the partition's
 /// high watermark. On Tansu that watermark can trail the end by up to one
-/// batch (ENVIRONMENT.md), so the figure is a slight underestimate.
+/// batch (docs/tansu-and-librdkafka.md), so the figure is a slight underestimate.
 public enum TansuPerfBaseline {
     public struct Result: Sendable, CustomStringConvertible {
         public var records: Int64

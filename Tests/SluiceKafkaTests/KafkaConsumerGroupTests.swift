@@ -99,7 +99,7 @@ final class KafkaConsumerGroupTests: KafkaBrokerTestCase {
         second.leave()
         let all = (first.consumed.current + second.consumed.current).map { String(decoding: $0.value, as: UTF8.self) }
         XCTAssertEqual(Set(all), expected, "none missing, nothing foreign")
-        // At-least-once: a rebalance may redeliver (ENVIRONMENT.md), so duplicates are counted, not forbidden.
+        // At-least-once: a rebalance may redeliver (docs/tansu-and-librdkafka.md), so duplicates are counted, not forbidden.
         print("split test: \(all.count - Set(all).count) duplicate(s) of \(expected.count) records")
         let lag = try makeAdmin().lag(group: "split-group", topic: topic)
         XCTAssertEqual(lag.map(\.committedOffset), [100, 100, 100, 100], "everything consumed was committed")

@@ -19,7 +19,7 @@ final class LagAndGroupTests: XCTestCase {
 
     /// A group that committed 5 of 12 records on partition 0 and 8 of 12 on partition 1
     /// lags by 7 and 4. Records are sent one at a time (one record per produce batch),
-    /// so Tansu's watermark can trail by at most one record per partition (ENVIRONMENT.md);
+    /// so Tansu's watermark can trail by at most one record per partition (docs/tansu-and-librdkafka.md);
     /// the test first waits for the watermarks to reach the real end, then wants exact figures.
     func testLagIsHighWatermarkMinusCommittedAndMembersAreCounted() throws {
         let started = Date()

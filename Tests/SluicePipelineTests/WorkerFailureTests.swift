@@ -73,7 +73,7 @@ final class WorkerFailureTests: PipelineTestCase {
         worker.waitUntilExit()
         XCTAssertEqual(worker.terminationReason, .exit)
         XCTAssertEqual(worker.terminationStatus, 0, "a stopped worker exits 0")
-        // Count the outputs by reading them: Tansu's high watermark can trail the log end (ENVIRONMENT.md).
+        // Count the outputs by reading them: Tansu's high watermark can trail the log end (docs/tansu-and-librdkafka.md).
         let produced = Int64(try readQuiet("features").count)
         let committed = try committedTotal(group: "sentiment-monitoring.features", topic: "posts")
         XCTAssertEqual(committed, produced, "every produced output is committed and nothing uncommitted was produced")
