@@ -1,7 +1,7 @@
 import Foundation
 
 /// A streaming workflow as declared in a file under `topics/`: its topics, its
-/// stages in order, its dead-letter topic and limits. See README.md, "Workflow files".
+/// stages in order, its dead-letter topic and limits. See docs/workflow-files.md.
 public struct Workflow: Sendable, Equatable {
     public var name: String
     public var topics: [TopicSpec]
