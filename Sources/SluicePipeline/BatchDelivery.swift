@@ -50,6 +50,7 @@ struct AtLeastOnceDelivery: BatchDelivery {
 struct ExactlyOnceDelivery: BatchDelivery {
     let producer: KafkaProducer
     let consumer: KafkaConsumer
+    static let abortTimeoutMs = 5_000
 
     init(producer: KafkaProducer, consumer: KafkaConsumer) throws {
         self.producer = producer
@@ -77,7 +78,11 @@ struct ExactlyOnceDelivery: BatchDelivery {
         } catch {
             // Nothing of this batch becomes visible to read_committed readers and its
             // offsets are not committed: the batch is read again after the rejoin.
-            try? producer.abortTransaction()
+            // The abort is bounded short: after a timeout librdkafka can only abort by
+            // bumping the producer epoch, which Tansu refuses (UNKNOWN_SERVER_ERROR until the
+            // deadline). If it fails, the session's new producer re-initialises the same
+            // transactional id, and the broker aborts the open transaction then (fencing).
+            try? producer.abortTransaction(timeoutMs: Self.abortTimeoutMs)
             if let restart = error as? SessionRestart { throw restart }
             throw SessionRestart(reason: "transaction aborted: \(error)")
         }

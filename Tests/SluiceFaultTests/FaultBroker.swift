@@ -64,6 +64,12 @@ final class FaultBroker: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// The last lines of Tansu's log (it logs errors only), for a failed test's report.
+    func logTail(lines: Int = 15) -> String {
+        let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
     func pause() { kill(pid, SIGSTOP) }
     func resume() { kill(pid, SIGCONT) }
 

@@ -14,16 +14,16 @@ struct FaultLedger {
     /// Output ids that were never input: a worker made something up or mixed records.
     let unknown: [String]
 
-    /// Reads `topic` (read_committed, no consumer group) until every one of `ids` is out and
+    /// Reads `topic` (read_committed unless told, no consumer group) until every one of `ids` is out and
     /// nothing new came for `quiet` seconds, or `timeout` passed.
     static func read(
         bootstrapServers: String, topic: String, partitions: Int, expecting ids: [String],
-        timeout: TimeInterval = 60, quiet: TimeInterval = 2
+        timeout: TimeInterval = 60, quiet: TimeInterval = 2, isolation: KafkaConsumerConfig.IsolationLevel = .readCommitted
     ) throws -> FaultLedger {
         let consumer = try KafkaConsumer(
             config: KafkaConsumerConfig(
                 common: KafkaConfig(bootstrapServers: bootstrapServers, clientID: "fault-ledger"),
-                groupID: "fault-ledger-\(UUID().uuidString)"))
+                groupID: "fault-ledger-\(UUID().uuidString)", isolationLevel: isolation))
         defer { consumer.close() }
         try consumer.assign((0..<partitions).map { KafkaTopicPartitionOffset(topic: topic, partition: Int32($0), offset: -2) })
         let wanted = Set(ids)

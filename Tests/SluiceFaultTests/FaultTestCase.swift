@@ -139,6 +139,16 @@ class FaultTestCase: XCTestCase {
         let line = ledger.summary(name, recovery: recovery, run: elapsed, extra: ([resumed].compactMap { $0 } + [extra()])
             .filter { !$0.isEmpty }.joined(separator: ", "))
         print(line)
+        if !ledger.lost.isEmpty {
+            // What the workers wrote, whether or not the broker made it visible: tells a
+            // worker that stopped producing from a transaction the broker never completed.
+            let uncommitted = try? FaultLedger.read(
+                bootstrapServers: broker.bootstrapServers, topic: watch.topic, partitions: Self.partitions,
+                expecting: feed.ids, timeout: 10, isolation: .readUncommitted)
+            print("read_uncommitted: \(uncommitted.map { "out \($0.distinctOut), lost \($0.lost.count)" } ?? "unreadable")")
+            workers.forEach { print($0.postMortem()) }
+            print("broker log tail:\n" + broker.logTail())
+        }
         XCTAssertEqual(ledger.lost.count, 0, "lost ids (first 10): \(ledger.lost.prefix(10))")
         XCTAssertEqual(ledger.unknown, [], "every output id is an input id")
         XCTAssertEqual(ledger.distinctOut, feed.ids.count, "one distinct output per input")

@@ -42,6 +42,14 @@ final class WorkerProcess: @unchecked Sendable {
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
     func logLines(containing text: String) -> [String] { logText.split(separator: "\n").map(String.init).filter { $0.contains(text) } }
 
+    /// Whether the worker still runs (else its exit status) and the last lines of its log
+    /// other than dead letters: what a failed test prints, since CI keeps no log files.
+    func postMortem(lines: Int = 25) -> String {
+        let state = process.isRunning ? "running" : "exited with status \(process.terminationStatus)"
+        let tail = logText.split(separator: "\n").filter { !$0.contains("dead letter from") }.suffix(lines)
+        return "worker \(pid) \(state); last \(tail.count) log lines:\n" + tail.joined(separator: "\n")
+    }
+
     func pause() { Glibc.kill(pid, SIGSTOP) }
     func resume() { Glibc.kill(pid, SIGCONT) }
 
