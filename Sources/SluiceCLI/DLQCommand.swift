@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceJSON
 import SluiceKafka
-import SluicePipeline
+import SluiceEvents
 import SluiceWorkflow
 
 /// `sluice dlq list|replay`: inspect and replay a workflow's dead letters.
@@ -163,7 +163,7 @@ struct DLQCommand: ParsableCommand {
                     let attempts = record.header(DeadLetterHeaders.attempts).flatMap { Int($0) } ?? 0
                     if attempts >= limit { gaveUp += 1; continue }
                     var headers = record.headers.filter {
-                        !$0.key.hasPrefix("sluice_dlq_") && $0.key != DeadLetterHeaders.attempts
+                        !$0.key.hasPrefix(DeadLetterHeaders.prefix) && $0.key != DeadLetterHeaders.attempts
                     }
                     headers.append(KafkaHeader(key: DeadLetterHeaders.attempts, value: String(attempts + 1)))
                     messages.append(KafkaProducerMessage(topic: source, key: record.key, value: record.value, headers: headers))

@@ -178,7 +178,7 @@ public final class Gateway: @unchecked Sendable {
         case .refused(let response): return .refused(response)
         }
         do throws(IntakeError) {
-            return .ok(try intake.accept(body, single: single, traceparent: request.headers[HTTPField.Name("traceparent")!]))
+            return .ok(try intake.accept(body, single: single, traceparent: request.headers[HTTPField.Name(EventHeaders.traceparent)!]))
         } catch {
             return .refused(
                 json(

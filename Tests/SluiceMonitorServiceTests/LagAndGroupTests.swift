@@ -2,7 +2,7 @@ import Foundation
 import SluiceKafka
 import SluiceMonitor
 import SluiceMonitorService
-import SluicePipeline
+import SluiceEvents
 import XCTest
 
 /// Lag and group membership against the embedded broker (Tansu).
@@ -75,13 +75,6 @@ final class LagAndGroupTests: XCTestCase {
         }
         consumer.close()
         print("testLagIsHighWatermarkMinusCommittedAndMembersAreCounted: \(Date().timeIntervalSince(started)) s, watermarks settled: \(watermarksSettled)")
-    }
-
-    /// The monitor's copy of the dead-letter header names matches the workers'.
-    func testDeadLetterHeaderNamesMatchTheWorkers() {
-        XCTAssertEqual(DeadLetterHeaderNames.stage, DeadLetterHeaders.stage)
-        XCTAssertEqual(DeadLetterHeaderNames.reason, DeadLetterHeaders.reason)
-        XCTAssertEqual(DeadLetterHeaderNames.failedAt, DeadLetterHeaders.failedAt)
     }
 
     func testDeadLetterNoticeFromHeaders() {
