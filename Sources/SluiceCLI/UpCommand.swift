@@ -127,7 +127,8 @@ struct UpCommand: ParsableCommand {
         if rate > 0 {
             let texts = try TweetCorpus.load().rows.map(\.text).filter { !$0.isEmpty }
             feeder = try DemoFeeder(
-                brokers: brokers, properties: properties, topic: workflow.input, texts: texts, rate: rate)
+                brokers: brokers, properties: properties, workflow: workflow.name, topic: workflow.input, texts: texts,
+                rate: rate)
             feeder?.start()
         }
 
