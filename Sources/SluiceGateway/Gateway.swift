@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SluiceEvents
+import SluiceHTTP
 import SluiceJSON
 import SluiceKafka
-import SluiceMonitorService
+import SluiceMonitor
 import SluiceRegistry
 import SluiceWorkflow
 
