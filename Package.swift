@@ -48,7 +48,7 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(
             name: "SluiceWorkflow",
-            dependencies: ["SluiceKafka", .product(name: "Yams", package: "Yams")],
+            dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         // Who is running: the compacted registry topic, its announcer (heartbeats) and its reader.
         .target(
@@ -164,7 +164,7 @@ let package = Package(
         // Replays Tests/FuzzCorpus through the fuzz harness: every seed and every past crash.
         .testTarget(name: "SluiceFuzzTests", dependencies: ["SluiceFuzzHarness"], swiftSettings: strict),
         .testTarget(
-            name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
+            name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow"], swiftSettings: strict),
         // Checks compose/ (Dockerfile, docker-compose.yml, prometheus.yml) without a Docker engine;
         // runs the built `sluice` binary like SluiceToolTests.
         .testTarget(
