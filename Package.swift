@@ -41,6 +41,8 @@ let package = Package(
             name: "SluiceKafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict, linkerSettings: linkDeps),
+        // The embedded Tansu broker (tests, the demo, benchmarks) and the spawner that ties children to us.
+        .target(name: "SluiceBroker", dependencies: ["SluiceKafka"], swiftSettings: strict),
         .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
         .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
         .target(
@@ -97,11 +99,19 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict),
+        // The harnesses behind `sluice bench`: Kafka throughput, the `tansu perf` baseline, a workflow in-process.
+        .target(
+            name: "SluiceBench",
+            dependencies: [
+                "SluiceBroker", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluicePipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // `sluice up`'s restart policy for its workers: pure, so unit-tested without processes.
         .target(name: "SluiceSupervision", swiftSettings: strict),
         .executableTarget(
             name: "SluiceCLI",
-            dependencies: [
+            dependencies: ["SluiceBench", "SluiceBroker", 
                 "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
                 "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -120,13 +130,13 @@ let package = Package(
         .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
         .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
         .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
+        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceBench", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(name: "SluiceSupervisionTests", dependencies: ["SluiceSupervision"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
         .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
         .testTarget(
             name: "SluicePipelineTests",
-            dependencies: [
+            dependencies: ["SluiceBroker", 
                 "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
             ],
             swiftSettings: strict),
@@ -135,17 +145,17 @@ let package = Package(
             dependencies: ["SluiceMonitor", "SluiceEvents", "SluiceWorkflow", "SluiceJSON"],
             swiftSettings: strict),
         // Runs the built `sluice` binary (.build/<config>/sluice; `make test` builds it first) as a subprocess.
-        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
+        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorServiceTests",
-            dependencies: [
+            dependencies: ["SluiceBroker", 
                 "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
                 "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "SluiceRegistryTests",
-            dependencies: [
+            dependencies: ["SluiceBroker", 
                 "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -153,7 +163,7 @@ let package = Package(
         // Real broker, real workers and the gateway over loopback HTTP; the dashboard in headless Chromium.
         .testTarget(
             name: "SluiceGatewayTests",
-            dependencies: [
+            dependencies: ["SluiceBroker", 
                 "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
                 "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
             ],
