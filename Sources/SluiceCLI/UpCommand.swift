@@ -168,7 +168,7 @@ extension UpCommand {
         var logger = Logger(label: "sluice.monitor")
         logger.logLevel = .error  // alerts show on the screen; keep the log quiet under the live view
         let monitor = WorkflowMonitor(
-            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties, registry: RegistrySettings()),
+            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties, registry: RegistrySettings(topic: SluiceEnvironment.registryTopic)),
             logger: logger)
         var server: MetricsServer?
         if metricsPort != 0 {
@@ -190,6 +190,7 @@ extension UpCommand {
     func startGateway(_ workflow: Workflow, brokers: String, properties: [String: String]) -> Gateway? {
         guard gatewayPort != 0 else { return nil }
         var options = GatewayOptions(brokers: brokers, properties: properties)
+        options.registry = RegistrySettings(topic: SluiceEnvironment.registryTopic)
         options.port = gatewayPort
         var logger = Logger(label: "sluice.gateway")
         logger.logLevel = .error
