@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -126,18 +126,19 @@ let package = Package(
             swiftSettings: strict),
         // libFuzzer's driver when built with -DFUZZING (`make fuzz`), else a replay of files.
         .target(name: "SluiceFuzzDriver", dependencies: ["SluiceFuzzHarness", "CLibFuzzer"], swiftSettings: strict),
-        .executableTarget(name: "FuzzEnvelope", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
+        .executableTarget(name: "FuzzEnvelope", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceBench", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(name: "SluiceSupervisionTests", dependencies: ["SluiceSupervision"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
-        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
+        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML", "SluiceJSON"], swiftSettings: strict),
         .testTarget(
             name: "SluicePipelineTests",
             dependencies: ["SluiceBroker", 
                 "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
