@@ -111,9 +111,9 @@ let package = Package(
         .target(name: "SluiceSupervision", swiftSettings: strict),
         .executableTarget(
             name: "SluiceCLI",
-            dependencies: ["SluiceBench", "SluiceBroker", 
-                "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
-                "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
+            dependencies: [
+                "SluiceBench", "SluiceBroker", "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents",
+                "SluicePipeline", "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,8 +136,9 @@ let package = Package(
         .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML", "SluiceJSON"], swiftSettings: strict),
         .testTarget(
             name: "SluicePipelineTests",
-            dependencies: ["SluiceBroker", 
-                "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
+            dependencies: [
+                "SluiceBroker", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON",
+                "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -149,23 +150,23 @@ let package = Package(
         .testTarget(name: "SluiceToolTests", dependencies: ["SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorServiceTests",
-            dependencies: ["SluiceBroker", 
-                "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
+            dependencies: [
+                "SluiceBroker", "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
                 "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "SluiceRegistryTests",
-            dependencies: ["SluiceBroker", 
-                "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
+            dependencies: [
+                "SluiceBroker", "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // Real broker, real workers and the gateway over loopback HTTP; the dashboard in headless Chromium.
         .testTarget(
             name: "SluiceGatewayTests",
-            dependencies: ["SluiceBroker", 
-                "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
+            dependencies: [
+                "SluiceBroker", "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
                 "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
