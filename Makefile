@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/sluice
 
-.PHONY: setup build run test bench soak fuzz fuzz-build clean
+.PHONY: setup build run test check-deps bench soak fuzz fuzz-build clean
 
 setup:
 	@scripts/setup.sh
@@ -19,8 +19,12 @@ run: build
 
 # No test uses @testable: without testable imports the test build reuses the
 # modules `build` compiled instead of compiling every package a second time.
-test: build
+test: build check-deps
 	$(SWIFT) test -c $(CONFIG) --disable-testable-imports
+
+# Each target's dependencies in Package.swift are exactly the modules it imports.
+check-deps:
+	@scripts/check-deps.sh
 
 bench: build
 	$(BIN) bench kafka

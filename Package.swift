@@ -41,6 +41,8 @@ let package = Package(
             name: "SluiceKafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict, linkerSettings: linkDeps),
+        // The embedded Tansu broker (tests, the demo, benchmarks) and the spawner that ties children to us.
+        .target(name: "SluiceBroker", dependencies: ["SluiceKafka"], swiftSettings: strict),
         .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
         .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
         .target(
@@ -48,7 +50,7 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(
             name: "SluiceWorkflow",
-            dependencies: ["SluiceKafka", .product(name: "Yams", package: "Yams")],
+            dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         // Who is running: the compacted registry topic, its announcer (heartbeats) and its reader.
         .target(
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -69,25 +71,40 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict),
+        // The HTTP server the monitor's /metrics and the gateway share (Hummingbird, run from synchronous code).
+        .target(
+            name: "SluiceHTTP",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // The monitor consumer: Kafka in, metrics / alerts / trends out, and /metrics over HTTP.
         .target(
             name: "SluiceMonitorService",
             dependencies: [
-                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
+                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry", "SluiceHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // HTTP in front of a workflow: events in, results by id, predict, status, dashboard.
         .target(
             name: "SluiceGateway",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor",
-                "SluiceMonitorService", "SluicePipeline",
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor", "SluiceHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
+        // The harnesses behind `sluice bench`: Kafka throughput, the `tansu perf` baseline, a workflow in-process.
+        .target(
+            name: "SluiceBench",
+            dependencies: [
+                "SluiceBroker", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluicePipeline",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // `sluice up`'s restart policy for its workers: pure, so unit-tested without processes.
@@ -95,8 +112,8 @@ let package = Package(
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
-                "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
+                "SluiceBench", "SluiceBroker", "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents",
+                "SluicePipeline", "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -109,18 +126,20 @@ let package = Package(
             swiftSettings: strict),
         // libFuzzer's driver when built with -DFUZZING (`make fuzz`), else a replay of files.
         .target(name: "SluiceFuzzDriver", dependencies: ["SluiceFuzzHarness", "CLibFuzzer"], swiftSettings: strict),
-        .executableTarget(name: "FuzzEnvelope", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver"], swiftSettings: strict),
-        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
+        .executableTarget(name: "FuzzEnvelope", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceBench", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(name: "SluiceSupervisionTests", dependencies: ["SluiceSupervision"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
-        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML"], swiftSettings: strict),
+        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML", "SluiceJSON"], swiftSettings: strict),
         .testTarget(
             name: "SluicePipelineTests",
             dependencies: [
-                "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
+                "SluiceBroker", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON",
+                "SluiceRegistry",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
@@ -128,18 +147,18 @@ let package = Package(
             dependencies: ["SluiceMonitor", "SluiceEvents", "SluiceWorkflow", "SluiceJSON"],
             swiftSettings: strict),
         // Runs the built `sluice` binary (.build/<config>/sluice; `make test` builds it first) as a subprocess.
-        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceKafka"], swiftSettings: strict),
+        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorServiceTests",
             dependencies: [
-                "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
+                "SluiceBroker", "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
                 "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "SluiceRegistryTests",
             dependencies: [
-                "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
+                "SluiceBroker", "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -147,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "SluiceGatewayTests",
             dependencies: [
-                "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
+                "SluiceBroker", "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
                 "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -157,7 +176,7 @@ let package = Package(
         // Replays Tests/FuzzCorpus through the fuzz harness: every seed and every past crash.
         .testTarget(name: "SluiceFuzzTests", dependencies: ["SluiceFuzzHarness"], swiftSettings: strict),
         .testTarget(
-            name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow", "SluiceKafka"], swiftSettings: strict),
+            name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow"], swiftSettings: strict),
         // Checks compose/ (Dockerfile, docker-compose.yml, prometheus.yml) without a Docker engine;
         // runs the built `sluice` binary like SluiceToolTests.
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceBench
 import SluiceKafka
 
 /// `sluice bench kafka`: the Swift client's produce and consume rates against
@@ -34,14 +35,16 @@ struct BenchKafka: ParsableCommand {
             + (target ?? "an embedded Tansu broker") + " ...")
         fflush(nil)
         let result = try KafkaThroughputBenchmark.run(
-            bootstrapServers: target, records: records, recordSize: size, partitions: partitions)
+            bootstrapServers: target, records: records, recordSize: size, partitions: partitions,
+            tansu: SluiceEnvironment.tansu())
         print(result.description)
         fflush(nil)
         var baseline: TansuPerfBaseline.Result?
         if baselineSeconds > 0 {
             print("baseline: tansu perf produce for \(baselineSeconds) s on its own embedded broker ...")
             fflush(nil)
-            baseline = try TansuPerfBaseline.runProduce(seconds: baselineSeconds, recordSize: size)
+            baseline = try TansuPerfBaseline.runProduce(
+                seconds: baselineSeconds, recordSize: size, tansu: SluiceEnvironment.tansu())
             print(baseline!.description)
         }
         print("")

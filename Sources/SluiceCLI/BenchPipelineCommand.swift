@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceBench
 import SluiceKafka
 import SluiceML
 import SluicePipeline

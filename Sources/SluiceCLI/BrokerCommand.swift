@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceBroker
 import SluiceKafka
 
 /// `sluice broker`: a local Tansu broker for development, until Ctrl-C.
@@ -23,7 +24,7 @@ struct BrokerCommand: ParsableCommand {
     }
 
     func run() throws {
-        let broker = try EmbeddedBroker(port: port)
+        let broker = try EmbeddedBroker(executable: SluiceEnvironment.tansu(), port: port)
         print("Kafka broker (Tansu, in memory) ready at \(broker.bootstrapServers)")
         print("  export SLUICE_BROKERS=\(broker.bootstrapServers)")
         print("  log: \(broker.logFile.path)")

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceBroker
 import SluiceKafka
 
 /// Keeps the embedded broker's memory in bounds the only way Tansu 0.6 allows.

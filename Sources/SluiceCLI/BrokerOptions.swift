@@ -1,4 +1,5 @@
 import ArgumentParser
+import SluiceBroker
 import SluiceKafka
 import Foundation
 
@@ -65,7 +66,7 @@ extension BrokerOptions {
     /// caller stops), for commands that can run on their own.
     func givenOrEmbedded(announce: (String) -> Void) throws -> (brokers: String, embedded: EmbeddedBroker?) {
         if let given { return (given, nil) }
-        let broker = try EmbeddedBroker()
+        let broker = try EmbeddedBroker(executable: SluiceEnvironment.tansu())
         announce("started the embedded broker at \(broker.bootstrapServers) (memory only)")
         return (broker.bootstrapServers, broker)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceEvents
 import SluiceKafka
 
 /// A command failure whose text says what went wrong and what to do; argument-parser
@@ -48,9 +49,9 @@ func isoString(micros: Int64) -> String {
 }
 
 extension KafkaRecord {
-    /// The first header with this key, as UTF-8 text.
+    /// The header with this key, as UTF-8 text; the last one when it repeats (`HeaderLookup`).
     func header(_ key: String) -> String? {
-        headers.first { $0.key == key }?.value.map { String(decoding: $0, as: UTF8.self) }
+        HeaderLookup.text(key, in: headers, key: \.key, value: \.value)
     }
 }
 

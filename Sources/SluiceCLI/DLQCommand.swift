@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceJSON
 import SluiceKafka
-import SluicePipeline
+import SluiceEvents
 import SluiceWorkflow
 
 /// `sluice dlq list|replay`: inspect and replay a workflow's dead letters.
@@ -90,8 +90,8 @@ struct DLQCommand: ParsableCommand {
             abstract: "Send dead letters back to the topic they came from.",
             discussion: """
                 Re-produces each dead letter (value and key unchanged) to its source topic (header \
-                sluice_dlq_topic), keeping its other headers but dropping the sluice_dlq_* ones, with \
-                sluice_attempts raised by one. A record already replayed limits.max_replay_attempts \
+                \(DeadLetterHeaders.sourceTopic)), keeping its other headers but dropping the \
+                \(DeadLetterHeaders.prefix)* ones, with \(DeadLetterHeaders.attempts) raised by one. A record already replayed limits.max_replay_attempts \
                 times is not replayed again ("gave up").
                 Reads as the consumer group <workflow>.dlq-replay and commits after the replayed records \
                 are acknowledged, so each dead letter is replayed once. Records passed over by --stage or \
@@ -163,7 +163,7 @@ struct DLQCommand: ParsableCommand {
                     let attempts = record.header(DeadLetterHeaders.attempts).flatMap { Int($0) } ?? 0
                     if attempts >= limit { gaveUp += 1; continue }
                     var headers = record.headers.filter {
-                        !$0.key.hasPrefix("sluice_dlq_") && $0.key != DeadLetterHeaders.attempts
+                        !$0.key.hasPrefix(DeadLetterHeaders.prefix) && $0.key != DeadLetterHeaders.attempts
                     }
                     headers.append(KafkaHeader(key: DeadLetterHeaders.attempts, value: String(attempts + 1)))
                     messages.append(KafkaProducerMessage(topic: source, key: record.key, value: record.value, headers: headers))
@@ -206,7 +206,7 @@ struct DLQCommand: ParsableCommand {
 }
 
 extension KafkaRecord {
-    /// `sluice_dlq_at` (epoch µs), else the record's timestamp.
+    /// The dead letter's `DeadLetterHeaders.failedAt` (epoch µs), else the record's timestamp.
     var failedAtMicros: Int64? {
         if let text = header(DeadLetterHeaders.failedAt), let micros = Int64(text) { return micros }
         return timestampMs.map { $0 * 1_000 }

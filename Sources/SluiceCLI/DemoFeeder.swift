@@ -1,14 +1,16 @@
 import Foundation
 import SluiceEvents
+import SluiceJSON
 import SluiceKafka
 import SluiceML
 
 /// Feeds the workflow's input topic with tweets from the corpus at a steady
-/// rate, on its own thread, until stopped. Each event gets an id and its
-/// `created_at`, so end-to-end latency is measured from here.
+/// rate, on its own thread, until stopped. Each event is stamped like any other
+/// (`EventStamp`): its `created_at` is taken here, so end-to-end latency is measured from here.
 final class DemoFeeder: @unchecked Sendable {
     private let producer: KafkaProducer
     private let topic: String
+    private let workflow: String
     private let texts: [String]
     private let rate: Double
     private let lock = NSLock()
@@ -16,10 +18,11 @@ final class DemoFeeder: @unchecked Sendable {
     private var sentCount = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    init(brokers: String, properties: [String: String], topic: String, texts: [String], rate: Double) throws {
+    init(brokers: String, properties: [String: String], workflow: String, topic: String, texts: [String], rate: Double) throws {
         producer = try KafkaProducer(
             config: KafkaProducerConfig(
                 common: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-up-feeder", properties: properties)))
+        self.workflow = workflow
         self.topic = topic
         self.texts = texts
         self.rate = rate
@@ -42,10 +45,12 @@ final class DemoFeeder: @unchecked Sendable {
                 if due > now { Thread.sleep(forTimeInterval: Double(due - now) / 1e9) }
                 let text = texts[index % texts.count]
                 let id = "demo-\(index)"
-                let event = Envelope(id: id, createdAt: EventClock.nowMicros(), text: text)
+                let event = EventStamp.stamp(["id": .string(id), "text": .string(text)], entry: "demo", workflow: workflow)
                 do {
                     try producer.enqueue(
-                        KafkaProducerMessage(topic: topic, key: Array(id.utf8), value: event.encoded()),
+                        KafkaProducerMessage(
+                            topic: topic, key: Array(id.utf8), value: event.value,
+                            headers: event.headers.map { KafkaHeader(key: $0.key, value: $0.value) }),
                         onDelivery: { _ in })
                     lock.lock()
                     sentCount += 1

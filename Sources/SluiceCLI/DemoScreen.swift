@@ -1,4 +1,5 @@
 import Foundation
+import SluiceBroker
 import SluiceJSON
 import SluiceKafka
 import SluiceWorkflow

@@ -99,7 +99,9 @@ func makeRollout(workflow path: String, stage: String, model: String?, broker: B
     let workflow = try Workflow.load(path: path)
     let config = try broker.kafkaConfig(clientID: "sluice-deploy")
     do {
-        return try ModelRollout.target(workflow: workflow, stage: stage, config: config, modelDirectory: model)
+        return try ModelRollout.target(
+            workflow: workflow, stage: stage, config: config, topic: SluiceEnvironment.controlTopic, modelDirectory: model,
+            by: SluiceEnvironment.announcer)
     } catch {
         throw CLIError("\(path): \(error.description)")
     }

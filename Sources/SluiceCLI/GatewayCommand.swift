@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SluiceGateway
+import SluiceRegistry
 import SluiceWorkflow
 
 /// `sluice gateway`: HTTP in front of a running workflow.
@@ -75,6 +76,7 @@ struct GatewayCommand: ParsableCommand {
         let spec = try Workflow.load(path: workflow)
         var options = GatewayOptions(brokers: try broker.required(), properties: try broker.extraProperties())
         options.host = host
+        options.registry = RegistrySettings(topic: SluiceEnvironment.registryTopic)
         options.port = port
         options.tokens = Set(tokens + (try tokensFile.map(Self.readTokens) ?? []))
         options.predictTimeoutMs = predictTimeoutMs

@@ -11,8 +11,9 @@ struct ProduceCommand: ParsableCommand {
         commandName: "produce",
         abstract: "Produce JSON lines (or CSV rows) from a file or stdin to a topic.",
         discussion: """
-            Each JSON object gets an `id` (a UUID) and a `created_at` (epoch microseconds) when it has \
-            none, and is keyed by its `id` (see --key-field). Lines that are not JSON objects are sent \
+            Each JSON object is stamped as the gateway stamps an event: an `id` (a UUID) and a \
+            `created_at` (epoch microseconds) when it has none (an integer id becomes a string), trace \
+            and CloudEvents headers, and it is keyed by its `id` (see --key-field). Lines that are not JSON objects are sent \
             unchanged and counted: a workflow sends them to its dead-letter topic. Empty lines are skipped.
             With --csv, the first row names the columns and each further row becomes a JSON object of \
             its columns (strings), the --text-column renamed to `text`.
@@ -68,21 +69,22 @@ struct ProduceCommand: ParsableCommand {
         func send(_ line: [UInt8]) throws {
             var key: [UInt8]?
             var value = line
-            if case .object(var fields)? = try? JSONValue.parse(line) {
-                if fields["id"] == nil { fields["id"] = .string(UUID().uuidString.lowercased()) }
-                if fields["created_at"] == nil { fields["created_at"] = .int(EventClock.nowMicros()) }
-                switch fields[keyField] {
+            var headers: [KafkaHeader] = []
+            if case .object(let fields)? = try? JSONValue.parse(line) {
+                let event = EventStamp.stamp(fields, entry: "produce")
+                switch event.fields[keyField] {
                 case .string(let text)?: key = Array(text.utf8)
                 case let other?: key = Array(other.serialized().utf8)
                 case nil: key = nil
                 }
-                value = Array(JSONValue.object(fields).serialized().utf8)
+                value = event.value
+                headers = event.headers.map { KafkaHeader(key: $0.key, value: $0.value) }
             } else {
                 notObjects += 1
             }
             bucket?.take()
             try producer.enqueue(
-                KafkaProducerMessage(topic: topic, key: key, value: value), waitingForSpaceUpToMs: 60_000
+                KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers), waitingForSpaceUpToMs: 60_000
             ) { stats.record($0) }
             sent += 1
             progress.update { stats.line(sent: sent, since: started) }

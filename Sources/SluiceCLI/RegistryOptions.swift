@@ -16,6 +16,6 @@ struct RegistryOptions: ParsableArguments {
 
     /// nil when disabled.
     var settings: RegistrySettings? {
-        disabled ? nil : RegistrySettings(heartbeatSeconds: heartbeatSeconds)
+        disabled ? nil : RegistrySettings(topic: SluiceEnvironment.registryTopic, heartbeatSeconds: heartbeatSeconds)
     }
 }

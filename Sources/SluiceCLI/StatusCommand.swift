@@ -36,7 +36,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let config = try broker.kafkaConfig(clientID: "sluice-status")
         let spec = try workflow.map { try Workflow.load(path: $0) }
-        let report = try StatusReport.read(config: config, workflow: spec, staleAfterSeconds: staleAfter)
+        let report = try StatusReport.read(config: config, topic: SluiceEnvironment.registryTopic, workflow: spec, staleAfterSeconds: staleAfter)
         if json {
             print(report.json().serialized())
         } else {

@@ -51,7 +51,7 @@ struct TopicsCommand: ParsableCommand {
             if let workflow = try? Workflow.load(path: file),
                 workflow.stages.contains(where: { $0.task == .sentiment || ($0.task == .classify && $0.head != nil) })
             {
-                let control = ModelControl.topic
+                let control = SluiceEnvironment.controlTopic
                 let result = try admin.createTopics(
                     [KafkaNewTopic(name: control, partitions: 1, config: ["cleanup.policy": "compact"])])[control]
                 switch result {

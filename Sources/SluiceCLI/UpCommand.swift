@@ -127,7 +127,8 @@ struct UpCommand: ParsableCommand {
         if rate > 0 {
             let texts = try TweetCorpus.load().rows.map(\.text).filter { !$0.isEmpty }
             feeder = try DemoFeeder(
-                brokers: brokers, properties: properties, topic: workflow.input, texts: texts, rate: rate)
+                brokers: brokers, properties: properties, workflow: workflow.name, topic: workflow.input, texts: texts,
+                rate: rate)
             feeder?.start()
         }
 
@@ -167,7 +168,7 @@ extension UpCommand {
         var logger = Logger(label: "sluice.monitor")
         logger.logLevel = .error  // alerts show on the screen; keep the log quiet under the live view
         let monitor = WorkflowMonitor(
-            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties, registry: RegistrySettings()),
+            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties, registry: RegistrySettings(topic: SluiceEnvironment.registryTopic)),
             logger: logger)
         var server: MetricsServer?
         if metricsPort != 0 {
@@ -189,6 +190,7 @@ extension UpCommand {
     func startGateway(_ workflow: Workflow, brokers: String, properties: [String: String]) -> Gateway? {
         guard gatewayPort != 0 else { return nil }
         var options = GatewayOptions(brokers: brokers, properties: properties)
+        options.registry = RegistrySettings(topic: SluiceEnvironment.registryTopic)
         options.port = gatewayPort
         var logger = Logger(label: "sluice.gateway")
         logger.logLevel = .error

@@ -52,7 +52,7 @@ struct WorkerCommand: ParsableCommand {
         }
         let options = WorkerOptions(
             brokers: try broker.required(), properties: try broker.extraProperties(), instance: instance,
-            registry: registry.settings, controlTopic: noControl ? nil : ModelControl.topic)
+            registry: registry.settings, controlTopic: noControl ? nil : SluiceEnvironment.controlTopic)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
         let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)

@@ -32,17 +32,18 @@ public enum EventHeaders {
     /// Headers for a record that `stage` of `workflow` produces from an input
     /// record carrying `incoming`: the caller's headers stay, the trace gets a
     /// new span of this stage, and the CloudEvents attributes describe the event.
+    /// `workflow` is nil where an event enters without one (`sluice produce`).
     public static func outgoing(
-        incoming: [EventHeader], eventID: String, workflow: String, stage: String
+        incoming: [EventHeader], eventID: String, workflow: String?, stage: String
     ) -> [EventHeader] {
-        let parent = incoming.last(where: { $0.key == traceparent }).flatMap { TraceContext.parse($0.text) }
+        let parent = incoming.text(named: traceparent).flatMap { TraceContext.parse($0) }
         let span = parent?.child() ?? TraceContext.newRoot()
         var headers = incoming.filter { !replaced.contains($0.key) }
         headers.append(EventHeader(traceparent, span.header))
         headers.append(EventHeader(ceSpecVersion, "1.0"))
         headers.append(EventHeader(ceID, eventID))
         headers.append(EventHeader(ceType, "dev.sluice.\(stage)"))
-        headers.append(EventHeader(ceSource, "/sluice/\(workflow)/\(stage)"))
+        headers.append(EventHeader(ceSource, workflow.map { "/sluice/\($0)/\(stage)" } ?? "/sluice/\(stage)"))
         headers.append(EventHeader(contentType, "application/json"))
         return headers
     }

@@ -89,7 +89,7 @@ public struct EventIntake: Sendable {
         }
         let id: String
         switch fields["id"] {
-        case nil, .null?: id = UUID().uuidString.lowercased()
+        case nil, .null?: id = EventStamp.newID()
         case .string(let given)?:
             guard !given.isEmpty, given.utf8.count <= 200 else { return .failure(Problem("'id' must be 1 to 200 bytes")) }
             id = given
@@ -107,17 +107,11 @@ public struct EventIntake: Sendable {
         for reserved in ["embedding", "hops", "created_at", "workflow"] where fields[reserved] != nil {
             return .failure(Problem("'\(reserved)' is set by Sluice; leave it out"))
         }
-        fields["id"] = .string(id)
-        fields["created_at"] = .int(EventClock.nowMicros())
-        fields["workflow"] = .string(workflow.name)
-        var incoming: [EventHeader] = []
-        if let traceparent, TraceContext.parse(traceparent) != nil {
-            incoming.append(EventHeader(EventHeaders.traceparent, traceparent))
-        }
-        let headers = EventHeaders.outgoing(incoming: incoming, eventID: id, workflow: workflow.name, stage: "gateway")
+        fields["id"] = .string(id)  // the id checked above, also when it was made here
+        let event = EventStamp.stamp(fields, entry: "gateway", workflow: workflow.name, traceparent: traceparent)
         let message = KafkaProducerMessage(
-            topic: workflow.input, key: Array(key.utf8), value: Array(JSONValue.object(fields).serialized().utf8),
-            headers: headers.map { KafkaHeader(key: $0.key, value: $0.value) })
+            topic: workflow.input, key: Array(key.utf8), value: event.value,
+            headers: event.headers.map { KafkaHeader(key: $0.key, value: $0.value) })
         return .success((id, message))
     }
 }

@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SluiceEvents
+import SluiceHTTP
 import SluiceJSON
 import SluiceKafka
-import SluiceMonitorService
+import SluiceMonitor
 import SluiceRegistry
 import SluiceWorkflow
 
@@ -178,7 +179,7 @@ public final class Gateway: @unchecked Sendable {
         case .refused(let response): return .refused(response)
         }
         do throws(IntakeError) {
-            return .ok(try intake.accept(body, single: single, traceparent: request.headers[HTTPField.Name("traceparent")!]))
+            return .ok(try intake.accept(body, single: single, traceparent: request.headers[HTTPField.Name(EventHeaders.traceparent)!]))
         } catch {
             return .refused(
                 json(

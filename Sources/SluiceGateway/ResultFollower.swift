@@ -3,7 +3,6 @@ import Logging
 import SluiceEvents
 import SluiceJSON
 import SluiceKafka
-import SluicePipeline
 import SluiceWorkflow
 
 /// Follows the workflow's output and dead-letter topics on a thread of its own and
@@ -150,7 +149,7 @@ public final class ResultFollower: @unchecked Sendable {
                 ?? keyID
             guard !id.isEmpty else { return }
             func header(_ name: String) -> String {
-                record.headers.last { $0.key == name }.map { String(decoding: $0.value ?? [], as: UTF8.self) } ?? ""
+                HeaderLookup.text(name, in: record.headers, key: \.key, value: \.value) ?? ""
             }
             cache.store(
                 .failed(reason: header(DeadLetterHeaders.reason), detail: header(DeadLetterHeaders.detail), stage: header(DeadLetterHeaders.stage)),

@@ -1,5 +1,5 @@
-/// A record seen on the dead-letter topic, from its headers (`sluice_dlq_stage`,
-/// `sluice_dlq_reason`, `sluice_dlq_at`): it counts against the stage's error rate.
+/// A record seen on the dead-letter topic, from its headers (SluiceEvents'
+/// `DeadLetterHeaders` stage, reason and failedAt): it counts against the stage's error rate.
 public struct DeadLetterNotice: Sendable, Equatable {
     public var stage: String
     public var reason: String

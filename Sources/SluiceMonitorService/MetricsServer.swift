@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Logging
+import SluiceHTTP
+import SluiceMonitor
 
 /// Serves `GET /metrics` (Prometheus text exposition, format 0.0.4) and `GET /healthz`.
 /// Binds to 127.0.0.1 unless told otherwise: the figures name topics and groups, so
@@ -40,8 +42,4 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     public func stop(timeout: TimeInterval = 5) { server.stop(timeout: timeout) }
-}
-
-public enum PrometheusContentType {
-    public static let value = "text/plain; version=0.0.4; charset=utf-8"
 }

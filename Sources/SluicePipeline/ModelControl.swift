@@ -13,12 +13,8 @@ import SluiceKafka
 /// by key (the latest record wins), so the latest state applies and every version
 /// stays fetchable, also on a broker that never compacts (Tansu).
 public enum ModelControl {
+    /// The topic unless the caller names another (`sluice` takes `$SLUICE_CONTROL_TOPIC`).
     public static let defaultTopic = "sluice-control"
-    /// `SLUICE_CONTROL_TOPIC`, else `sluice-control`.
-    public static var topic: String {
-        if let name = ProcessInfo.processInfo.environment["SLUICE_CONTROL_TOPIC"], !name.isEmpty { return name }
-        return defaultTopic
-    }
     public static let format = "sluice-model/1"
 
     public static func ensureTopic(_ topic: String, admin: KafkaAdmin, timeoutMs: Int = 10_000) throws(KafkaError) {
@@ -69,12 +65,12 @@ public struct ModelState: Sendable, Equatable {
     public var previous: [String]
     /// Epoch µs.
     public var announcedAt: Int64
-    /// Who announced it (user@host).
+    /// Who announced it (user@host; `sluice` takes the user from the environment).
     public var by: String
 
     public init(
         workflow: String, stage: String, active: String, canary: Canary? = nil, previous: [String] = [],
-        announcedAt: Int64 = Int64(Date().timeIntervalSince1970 * 1_000_000), by: String = ModelState.defaultBy()
+        announcedAt: Int64 = Int64(Date().timeIntervalSince1970 * 1_000_000), by: String
     ) {
         self.workflow = workflow
         self.stage = stage
@@ -83,12 +79,6 @@ public struct ModelState: Sendable, Equatable {
         self.previous = previous
         self.announcedAt = announcedAt
         self.by = by
-    }
-
-    public static func defaultBy() -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let user = environment["USER"] ?? environment["LOGNAME"] ?? (NSUserName().isEmpty ? "unknown" : NSUserName())
-        return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
 
     public func json() -> JSONValue {

@@ -28,8 +28,8 @@ public struct ModelRollout: Sendable {
 
     /// Finds the stage and loads what its workers load; refuses stages without a head.
     public static func target(
-        workflow: Workflow, stage name: String, config: KafkaConfig, topic: String = ModelControl.topic,
-        modelDirectory: String? = nil, by: String = ModelState.defaultBy()
+        workflow: Workflow, stage name: String, config: KafkaConfig, topic: String = ModelControl.defaultTopic,
+        modelDirectory: String? = nil, by: String
     ) throws(PipelineError) -> ModelRollout {
         guard let spec = workflow.stage(named: name) else {
             let names = workflow.stages.map(\.name).joined(separator: ", ")

@@ -8,12 +8,8 @@ import SluiceKafka
 /// key anyway (`RegistryView`), so a broker that never compacts (Tansu's memory
 /// engine) gives the same answers, only with more to read.
 public enum Registry {
+    /// The topic unless the caller names another (`sluice` takes `$SLUICE_REGISTRY_TOPIC`).
     public static let defaultTopic = "sluice-registry"
-    /// `SLUICE_REGISTRY_TOPIC`, else `sluice-registry`.
-    public static var topic: String {
-        if let name = ProcessInfo.processInfo.environment["SLUICE_REGISTRY_TOPIC"], !name.isEmpty { return name }
-        return defaultTopic
-    }
     /// The value of every live record carries this, so readers can refuse what they do not understand.
     public static let format = "sluice-registry/1"
 
@@ -50,7 +46,7 @@ public struct RegistrySettings: Sendable, Equatable {
     /// A worker that rejoined its group less than this long ago reports "degraded".
     public var degradedSeconds: Double
 
-    public init(topic: String = Registry.topic, heartbeatSeconds: Double = 3, degradedSeconds: Double = 30) {
+    public init(topic: String = Registry.defaultTopic, heartbeatSeconds: Double = 3, degradedSeconds: Double = 30) {
         self.topic = topic
         self.heartbeatSeconds = heartbeatSeconds
         self.degradedSeconds = degradedSeconds

@@ -52,7 +52,7 @@ public struct RegistryView: Sendable {
     /// not exist yet is an empty registry. Throws when the broker cannot be reached or
     /// the end is not reached within `timeoutMs`.
     public static func read(
-        config: KafkaConfig, topic: String = Registry.topic, staleAfterSeconds: Double = 10, timeoutMs: Int = 15_000
+        config: KafkaConfig, topic: String = Registry.defaultTopic, staleAfterSeconds: Double = 10, timeoutMs: Int = 15_000
     ) throws(KafkaError) -> RegistryView {
         let records = try readAll(config: config, topic: topic, timeoutMs: timeoutMs)
         return fold(records.map { ($0.key, $0.value) }, staleAfterSeconds: staleAfterSeconds)

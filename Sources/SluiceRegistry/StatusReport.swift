@@ -25,7 +25,7 @@ public struct StatusReport: Sendable {
     /// Reads the registry; with a workflow, lists each of its stages (even with no
     /// member), their lag and the replicas the monitor last advised.
     public static func read(
-        config: KafkaConfig, topic: String = Registry.topic, workflow: Workflow?, staleAfterSeconds: Double,
+        config: KafkaConfig, topic: String = Registry.defaultTopic, workflow: Workflow?, staleAfterSeconds: Double,
         timeoutMs: Int = 15_000
     ) throws -> StatusReport {
         let view = try RegistryView.read(

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SluiceBroker
 import SluiceEvents
 import SluiceGateway
 import SluiceJSON

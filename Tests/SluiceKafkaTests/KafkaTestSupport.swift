@@ -1,4 +1,5 @@
 import Foundation
+import SluiceBroker
 import SluiceKafka
 import XCTest
 

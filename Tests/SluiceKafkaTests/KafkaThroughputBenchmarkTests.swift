@@ -1,4 +1,5 @@
 import Foundation
+import SluiceBench
 import SluiceKafka
 import XCTest
 

@@ -1,8 +1,9 @@
 import Foundation
+import SluiceBroker
 import SluiceKafka
 import SluiceMonitor
 import SluiceMonitorService
-import SluicePipeline
+import SluiceEvents
 import XCTest
 
 /// Lag and group membership against the embedded broker (Tansu).
@@ -75,13 +76,6 @@ final class LagAndGroupTests: XCTestCase {
         }
         consumer.close()
         print("testLagIsHighWatermarkMinusCommittedAndMembersAreCounted: \(Date().timeIntervalSince(started)) s, watermarks settled: \(watermarksSettled)")
-    }
-
-    /// The monitor's copy of the dead-letter header names matches the workers'.
-    func testDeadLetterHeaderNamesMatchTheWorkers() {
-        XCTAssertEqual(DeadLetterHeaderNames.stage, DeadLetterHeaders.stage)
-        XCTAssertEqual(DeadLetterHeaderNames.reason, DeadLetterHeaders.reason)
-        XCTAssertEqual(DeadLetterHeaderNames.failedAt, DeadLetterHeaders.failedAt)
     }
 
     func testDeadLetterNoticeFromHeaders() {

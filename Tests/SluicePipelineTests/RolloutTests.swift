@@ -44,7 +44,7 @@ final class RolloutTests: PipelineTestCase {
                 workflow: workflow, stage: spec, step: try StageFactory.make(spec, workflow: workflow),
                 options: WorkerOptions(
                     brokers: broker.bootstrapServers, workerID: id,
-                    registry: RegistrySettings(heartbeatSeconds: 0.5), controlTopic: ModelControl.topic),
+                    registry: RegistrySettings(heartbeatSeconds: 0.5), controlTopic: ModelControl.defaultTopic),
                 logger: Logger(label: "test.sentiment")))
         workers.append(running)
         try running.waitForAssignment(timeout: 30)
@@ -225,7 +225,7 @@ final class RolloutTests: PipelineTestCase {
             root["version"] = .string("other-model")
             otherModel = .object(root)
         }
-        let topic = ModelControl.topic
+        let topic = ModelControl.defaultTopic
         let bad: [(String, [UInt8])] = [
             (key, Array("{not json".utf8)),
             (key, state("ghost")),

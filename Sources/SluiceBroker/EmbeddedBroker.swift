@@ -1,4 +1,5 @@
 import Foundation
+import SluiceKafka
 
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,8 @@ public final class EmbeddedBroker: @unchecked Sendable {
 
     /// Starts the broker and waits (up to `readyTimeout` s) until it answers a metadata request.
     /// - Parameters:
-    ///   - executable: the `tansu` binary; else `$SLUICE_TANSU`; else `.deps/bin/tansu` found by walking up.
+    ///   - executable: the `tansu` binary; nil looks for `.deps/bin/tansu` (`locateTansu`).
+    ///     (`sluice` passes `$SLUICE_TANSU` here: a library reads no environment.)
     ///   - port: nil picks a free one.
     public init(executable: URL? = nil, port: Int? = nil, readyTimeout: TimeInterval = 15) throws {
         self.executable = try executable ?? Self.locateTansu()
@@ -111,71 +113,5 @@ public final class EmbeddedBroker: @unchecked Sendable {
         return KafkaError(
             code: .brokerProcess,
             message: "Tansu broker (\(executable.path)) on port \(port) \(what). Log \(logFile.path):\n\(tail)")
-    }
-
-    // MARK: Locating the binary and a port
-
-    static func locateTansu() throws -> URL {
-        let fileManager = FileManager.default
-        if let fromEnvironment = ProcessInfo.processInfo.environment["SLUICE_TANSU"], !fromEnvironment.isEmpty {
-            guard fileManager.isExecutableFile(atPath: fromEnvironment) else {
-                throw KafkaError(code: .brokerProcess, message: "SLUICE_TANSU=\(fromEnvironment) is not an executable file")
-            }
-            return URL(fileURLWithPath: fromEnvironment)
-        }
-        let starts = [
-            URL(fileURLWithPath: fileManager.currentDirectoryPath),
-            Bundle.main.executableURL?.deletingLastPathComponent(),
-            URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent(),
-        ].compactMap { $0 }
-        for start in starts {
-            var directory = start.standardizedFileURL
-            while true {
-                let candidate = directory.appendingPathComponent(".deps/bin/tansu")
-                if fileManager.isExecutableFile(atPath: candidate.path) { return candidate }
-                let parent = directory.deletingLastPathComponent()
-                if parent.path == directory.path { break }
-                directory = parent
-            }
-        }
-        throw KafkaError(
-            code: .brokerProcess,
-            message: "cannot find the Tansu broker: no .deps/bin/tansu above \(starts.map(\.path)) and SLUICE_TANSU "
-                + "is not set. Run `make setup` (scripts/setup.sh) in the repository to install it.")
-    }
-
-    /// Binds port 0 on loopback and returns what the kernel picked.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw KafkaError(code: .brokerProcess, message: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw KafkaError(code: .brokerProcess, message: "bind() failed: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        return address
     }
 }

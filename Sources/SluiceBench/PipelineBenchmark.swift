@@ -3,6 +3,7 @@ import Logging
 import SluiceEvents
 import SluiceKafka
 import SluiceML
+import SluicePipeline
 import SluiceWorkflow
 
 /// The measurements behind `sluice bench pipeline`: a workflow run in-process

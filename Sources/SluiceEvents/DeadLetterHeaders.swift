@@ -1,5 +1,10 @@
 /// Headers on a dead-letter record. The value is the input record's, unchanged.
+/// The worker writes them, the monitor and the gateway read them, `sluice dlq`
+/// filters on them: one list, here, so the writers and readers cannot drift apart.
 public enum DeadLetterHeaders {
+    /// Every dead-letter header but `attempts` starts with it; replay drops them all,
+    /// also ones a later version may add.
+    public static let prefix = "sluice_dlq_"
     /// Machine-readable reason (`invalid-json`, `missing-text`, `stage-error`, ...).
     public static let reason = "sluice_dlq_reason"
     /// What exactly was wrong, for people.
@@ -19,13 +24,15 @@ public enum DeadLetterHeaders {
     /// On a `truncated` dead letter: the size of the whole input value, in bytes.
     public static let originalBytes = "sluice_dlq_original_bytes"
 
-    static let all: Set<String> = [
+    /// The headers a worker replaces when it dead-letters a record again.
+    public static let all: Set<String> = [
         reason, detail, stage, sourceTopic, sourcePartition, sourceOffset, failedAt, originalReason, originalSHA256,
         originalBytes,
     ]
 }
 
 /// Dead-letter reasons the worker itself gives (decode and stage reasons come from their errors).
+/// (They are values of the `reason` header, so they belong with it.)
 public enum DeadLetterReason {
     /// The stage's output would be over the producer's `message.max.bytes`.
     public static let outputTooLarge = "output-too-large"

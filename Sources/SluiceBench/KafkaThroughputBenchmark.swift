@@ -1,11 +1,16 @@
 import Foundation
+import SluiceBroker
+import SluiceKafka
 
 /// `sluice bench kafka`: produce N small records to a fresh topic, consume
 /// them back, report records/s each way. Blocking; run it off the cooperative pool.
 public enum KafkaThroughputBenchmark {
-    /// - Parameter bootstrapServers: nil starts an `EmbeddedBroker` for the run.
+    /// - Parameters:
+    ///   - bootstrapServers: nil starts an `EmbeddedBroker` for the run,
+    ///   - tansu: from this binary (nil: `EmbeddedBroker.locateTansu`).
     public static func run(
-        bootstrapServers: String? = nil, records: Int = 100_000, recordSize: Int = 100, partitions: Int32 = 4
+        bootstrapServers: String? = nil, records: Int = 100_000, recordSize: Int = 100, partitions: Int32 = 4,
+        tansu: URL? = nil
     ) throws -> KafkaThroughputResult {
         var embedded: EmbeddedBroker?
         defer { embedded?.stop() }
@@ -13,7 +18,7 @@ public enum KafkaThroughputBenchmark {
         if let bootstrapServers {
             servers = bootstrapServers
         } else {
-            let broker = try EmbeddedBroker()
+            let broker = try EmbeddedBroker(executable: tansu)
             embedded = broker
             servers = broker.bootstrapServers
         }

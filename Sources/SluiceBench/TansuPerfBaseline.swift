@@ -1,4 +1,6 @@
 import Foundation
+import SluiceBroker
+import SluiceKafka
 
 /// A side-by-side baseline for `sluice bench kafka`: Tansu's own load
 /// generator (`tansu perf TOPIC produce`) against the same kind of broker.

@@ -7,6 +7,8 @@ import ServiceLifecycle
 /// socket is bound (with the port actually bound, useful with port 0 = any free port),
 /// `stop()` shuts it down gracefully. The caller adds its routes to the router. The
 /// server installs no signal handlers: the command that runs it owns SIGINT/SIGTERM.
+/// The monitor's /metrics and the gateway both serve through it; it lives apart from
+/// both so that neither has to link the other.
 public final class HTTPServer: @unchecked Sendable {
     public let host: String
     public let requestedPort: Int
@@ -105,23 +107,4 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     deinit { task?.cancel() }
-}
-
-public struct HTTPServerError: Error, CustomStringConvertible {
-    public let description: String
-}
-
-private final class LockedError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: (any Error)?
-    func set(_ error: any Error) {
-        lock.lock()
-        self.error = error
-        lock.unlock()
-    }
-    func get() -> (any Error)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return error
-    }
 }
