@@ -29,12 +29,17 @@ final class WorkerProcess {
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// SIGTERM, then the exit status, or nil when it did not exit within `timeout` s.
-    func terminate(timeout: TimeInterval) -> Int32? {
-        kill(process.processIdentifier, SIGTERM)
+    /// The exit status once it exits by itself, or nil when it still runs after `timeout` s.
+    func exitStatus(timeout: TimeInterval) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// SIGTERM, then the exit status, or nil when it did not exit within `timeout` s.
+    func terminate(timeout: TimeInterval) -> Int32? {
+        kill(process.processIdentifier, SIGTERM)
+        return exitStatus(timeout: timeout)
     }
 
     /// Only for tearDown: a worker that a failed test left running.
