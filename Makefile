@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/sluice
 
-.PHONY: setup build run test check-deps bench soak fuzz fuzz-build clean
+.PHONY: setup build run test check-deps example-test bench soak fuzz fuzz-build clean
 
 setup:
 	@scripts/setup.sh
@@ -21,6 +21,14 @@ run: build
 # modules `build` compiled instead of compiling every package a second time.
 test: build check-deps
 	$(SWIFT) test -c $(CONFIG) --disable-testable-imports
+	@$(MAKE) --no-print-directory example-test
+
+# The stage package of docs/writing-a-stage.md, a package of its own that depends on
+# this one by path: proves a stage written outside Sluice builds and runs on the broker.
+# It builds Sluice's sources again in its own .build (only the products it names).
+EXAMPLE ?= Examples/KeywordStage
+example-test: setup
+	cd $(EXAMPLE) && $(SWIFT) build -c $(CONFIG) && $(SWIFT) test -c $(CONFIG) --disable-testable-imports
 
 # Each target's dependencies in Package.swift are exactly the modules it imports.
 check-deps:
@@ -83,4 +91,4 @@ soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
 
 clean:
-	rm -rf .build $(FUZZ_SCRATCH)
+	rm -rf .build $(FUZZ_SCRATCH) $(EXAMPLE)/.build

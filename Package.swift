@@ -21,6 +21,12 @@ let package = Package(
         .executable(name: "sluice", targets: ["SluiceCLI"]),
         .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
         .library(name: "SluiceML", targets: ["SluiceML"]),
+        // For packages with their own stage (docs/writing-a-stage.md). SluiceJSON and SluiceWorkflow
+        // ride along because the public API shows them: an Envelope's results are JSONValues and a
+        // stage's factory gets its StageSpec and Workflow.
+        .library(name: "SluiceEvents", targets: ["SluiceEvents", "SluiceJSON"]),
+        .library(name: "SluicePipeline", targets: ["SluicePipeline", "SluiceWorkflow"]),
+        .library(name: "SluiceWorkerMain", targets: ["SluiceWorkerMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,6 +67,15 @@ let package = Package(
             name: "SluicePipeline",
             dependencies: [
                 "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The command line of one stage worker: `sluice worker` and a stage package's own executable.
+        .target(
+            name: "SluiceWorkerMain",
+            dependencies: [
+                "SluiceKafka", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -114,6 +129,7 @@ let package = Package(
             dependencies: [
                 "SluiceBench", "SluiceBroker", "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents",
                 "SluicePipeline", "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
+                "SluiceWorkerMain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceJSON

@@ -1,66 +1,18 @@
 import ArgumentParser
-import Foundation
-import Logging
 import SluicePipeline
-import SluiceWorkflow
+import SluiceWorkerMain
 
+/// `sluice worker`: the built-in tasks. A stage package's own executable runs the
+/// same options with its catalog (`WorkerMain.run`).
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run one worker of a workflow stage until stopped.",
-        discussion: """
-            The worker joins the consumer group <workflow>.<stage> and shares the partitions of \
-            the stage's input topic with every other worker of that stage, on this machine or \
-            others. It polls micro-batches (the stage's batch size, or its wait after the first \
-            record), runs the step once per batch, produces the results to the stage's output \
-            topic and records it cannot handle to the dead-letter topic, then commits the input \
-            offsets whose outputs the broker acknowledged (or commits inside a transaction in \
-            exactly-once mode).
+        discussion: WorkerArguments.discussion)
 
-            SIGINT / SIGTERM: stop polling, finish and commit the batch in hand, leave the \
-            group, exit 0. A second signal exits at once.
-            """)
-
-    @Option(name: .long, help: "The workflow file, e.g. topics/sentiment-monitoring.yaml.")
-    var workflow: String
-
-    @Option(name: .long, help: "The stage to run (a 'name' under 'stages').")
-    var stage: String
-
-    @OptionGroup var broker: BrokerOptions
-
-    @OptionGroup var registry: RegistryOptions
-
-    @Flag(
-        name: .customLong("no-control"),
-        help: "Keep the workflow file's head: do not follow the control topic for `sluice deploy` announcements.")
-    var noControl = false
-
-    @Option(name: .long, help: "The model folder (default: $SLUICE_MODEL_DIR, else .deps/model).")
-    var model: String?
-
-    @Option(
-        name: .long,
-        help: "exactly-once stages: a stable name for this worker's slot, so a restarted worker fences its predecessor at once.")
-    var instance: String?
+    @OptionGroup var options: WorkerArguments
 
     func run() throws {
-        let workflow = try Workflow.load(path: workflow)
-        guard let spec = workflow.stage(named: stage) else {
-            let names = workflow.stages.map(\.name).joined(separator: ", ")
-            throw ValidationError("no stage '\(stage)' in \(self.workflow); its stages are: \(names)")
-        }
-        let options = WorkerOptions(
-            brokers: try broker.required(), properties: try broker.extraProperties(), instance: instance,
-            registry: registry.settings, controlTopic: noControl ? nil : SluiceEnvironment.controlTopic)
-        var logger = Logger(label: "sluice.worker.\(spec.name)")
-        logger.logLevel = .info
-        let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)
-        let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
-        let signals = ShutdownSignal { _ in worker.stop() }
-        defer { withExtendedLifetime(signals) {} }
-        try worker.run()
-        let counts = worker.counters.snapshot
-        logger.info("stopped after \(counts.processed) records in \(counts.batches) batches (\(counts.deadLettered) dead letters)")
+        try options.run(catalog: .builtIn)
     }
 }

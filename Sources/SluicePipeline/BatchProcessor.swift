@@ -41,7 +41,15 @@ public struct BatchProcessor: Sendable {
             }
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        let results = valid.isEmpty ? [] : stage.process(valid.map(\.envelope))
+        var results = valid.isEmpty ? [] : stage.process(valid.map(\.envelope))
+        if results.count != valid.count {
+            // A step that broke the one-result-per-event contract (a stage package's bug): its
+            // results cannot be matched to events, so none is trusted, and the worker goes on.
+            let failure = StageError(
+                reason: "stage-error",
+                detail: "stage '\(stageName)' returned \(results.count) results for a batch of \(valid.count) events")
+            results = valid.map { _ in .failure(failure) }
+        }
         let processMicros = Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000)
         let producedAt = EventClock.nowMicros()
         for (slot, result) in zip(valid, results) {

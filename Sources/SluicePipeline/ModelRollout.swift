@@ -45,7 +45,7 @@ public struct ModelRollout: Sendable {
             throw PipelineError(
                 "stage '\(name)' classifies zero-shot from labels; only stages with a head can be deployed to "
                     + "(give it 'head: FILE' in the workflow file, e.g. one from `sluice train classifier`)")
-        case .embed, .passthrough:
+        default:
             throw PipelineError(
                 "stage '\(name)' runs task '\(spec.task.rawValue)', which has no head; only stages with a head "
                     + "(sentiment, or classify with 'head:') can be deployed to")

@@ -27,6 +27,11 @@ public enum StageFactory {
             let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
             let file = try HeadFile.load(workflow.resolve(head), for: encoder)
             return SentimentStage(scorer: try SentimentScorer(embedder: encoder, headFile: file))
+        default:
+            // A task from a stage package: only its catalog (`StageCatalog`) knows how to build it.
+            throw PipelineError(
+                "stage '\(spec.name)': task '\(spec.task.rawValue)' is not built in; run it with the worker "
+                    + "of the package that registers it")
         }
     }
 

@@ -1,16 +1,37 @@
-/// What a stage does to each event.
-public enum StageTask: String, Sendable, CaseIterable {
-    /// text -> sentence embedding (the transformer).
-    case embed
-    /// embedding -> topic label (zero-shot against label descriptions, or a trained head).
-    case classify
-    /// embedding -> negative / neutral / positive probabilities and a score in [-1, 1].
-    case sentiment
-    /// no model: passes events on, adding only its hop (measures the runtime's own ceiling).
-    case passthrough
+/// What a stage does to each event: a task name as written after `task:` in a
+/// workflow file. The built-in tasks are below; a package that implements its own
+/// stage adds its task (`StageCatalog.register` in SluicePipeline), and the
+/// workflow is then parsed with that task among the known ones.
+/// Two tasks are the same task when their names are equal.
+public struct StageTask: Sendable, Hashable, CustomStringConvertible {
+    /// The name in the workflow file (`embed`, `keywords`, ...).
+    public let rawValue: String
+    /// Whether the task reads the `embedding` an earlier `embed` stage added; the
+    /// workflow check then requires an `embed` stage upstream of it.
+    public let needsEmbedding: Bool
 
-    /// Whether the task reads the `embedding` an earlier `embed` stage added.
-    public var needsEmbedding: Bool { self == .classify || self == .sentiment }
+    /// A task of a stage written outside Sluice. `name` is what workflow files put after `task:`.
+    public init(_ name: String, needsEmbedding: Bool = false) {
+        self.rawValue = name
+        self.needsEmbedding = needsEmbedding
+    }
+
+    /// text -> sentence embedding (the transformer).
+    public static let embed = StageTask("embed")
+    /// embedding -> topic label (zero-shot against label descriptions, or a trained head).
+    public static let classify = StageTask("classify", needsEmbedding: true)
+    /// embedding -> negative / neutral / positive probabilities and a score in [-1, 1].
+    public static let sentiment = StageTask("sentiment", needsEmbedding: true)
+    /// no model: passes events on, adding only its hop (measures the runtime's own ceiling).
+    public static let passthrough = StageTask("passthrough")
+
+    /// The tasks every workflow may use, in the order error messages list them.
+    public static let builtIn: [StageTask] = [.embed, .classify, .sentiment, .passthrough]
+
+    public var description: String { rawValue }
+
+    public static func == (lhs: StageTask, rhs: StageTask) -> Bool { lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 
 public enum DeliveryMode: String, Sendable {
@@ -65,7 +86,8 @@ extension StageSpec {
         "name", "task", "input", "output", "batch", "replicas", "delivery", "labels", "temperature", "head",
     ]
 
-    static func parse(_ field: YAMLField) throws(WorkflowError) -> StageSpec {
+    /// `tasks`: the task names this file may use; an unknown one is an error that lists them.
+    static func parse(_ field: YAMLField, tasks: [StageTask]) throws(WorkflowError) -> StageSpec {
         let entries = try field.mapping(allowed: keys)
         func required(_ key: String) throws(WorkflowError) -> YAMLField {
             guard let value = entries.first(where: { $0.key == key })?.value else {
@@ -75,8 +97,8 @@ extension StageSpec {
         }
         let taskField = try required("task")
         let taskName = try taskField.string()
-        guard let task = StageTask(rawValue: taskName) else {
-            let known = StageTask.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let task = tasks.first(where: { $0.rawValue == taskName }) else {
+            let known = tasks.map(\.rawValue).joined(separator: ", ")
             throw taskField.error("unknown task '\(taskName)'; expected one of: \(known)")
         }
         var stage = StageSpec(

@@ -42,14 +42,17 @@ extension Workflow {
     static let keys = ["workflow", "topics", "input", "output", "dead_letter", "stages", "limits", "monitor"]
 
     /// Reads and validates a workflow file; errors name the key and the line.
-    public static func load(path: String) throws(WorkflowError) -> Workflow {
+    /// `tasks`: the task names its stages may use (a stage package passes its catalog's).
+    public static func load(path: String, tasks: [StageTask] = StageTask.builtIn) throws(WorkflowError) -> Workflow {
         let text = try readFile(path)
-        var workflow = try parse(text, file: path)
+        var workflow = try parse(text, file: path, tasks: tasks)
         workflow.directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         return workflow
     }
 
-    public static func parse(_ text: String, file: String = "<workflow>") throws(WorkflowError) -> Workflow {
+    public static func parse(
+        _ text: String, file: String = "<workflow>", tasks: [StageTask] = StageTask.builtIn
+    ) throws(WorkflowError) -> Workflow {
         let root = try YAMLField.document(text, file: file)
         let entries = try root.mapping(allowed: keys)
         func required(_ key: String) throws(WorkflowError) -> YAMLField {
@@ -66,7 +69,7 @@ extension Workflow {
             deadLetter: try required("dead_letter").string(),
             stages: [])
         for stageField in try required("stages").list() {
-            workflow.stages.append(try StageSpec.parse(stageField))
+            workflow.stages.append(try StageSpec.parse(stageField, tasks: tasks))
         }
         if let limits = entries.first(where: { $0.key == "limits" })?.value {
             for (key, value) in try limits.mapping(allowed: ["max_text_bytes", "max_replay_attempts", "max_in_flight"]) {

@@ -1,34 +1,34 @@
 import ArgumentParser
-import SluiceBroker
-import SluiceKafka
 import Foundation
 
 /// `--brokers HOST:PORT[,HOST:PORT]`, defaulting to $SLUICE_BROKERS, plus pass-through
 /// librdkafka properties (`--property sasl.mechanism=PLAIN`) for a real cluster.
-struct BrokerOptions: ParsableArguments {
+public struct BrokerOptions: ParsableArguments {
+    public init() {}
+
     @Option(
         name: .long,
         help: ArgumentHelp(
             "Kafka bootstrap servers, HOST:PORT[,HOST:PORT...]. Defaults to $SLUICE_BROKERS.",
             valueName: "host:port"))
-    var brokers: String?
+    public var brokers: String?
 
     @Option(
         name: [.customLong("property"), .customShort("X")],
         help: ArgumentHelp(
             "A librdkafka property passed as is, e.g. -X security.protocol=SASL_SSL (repeatable).",
             valueName: "name=value"))
-    var properties: [String] = []
+    public var properties: [String] = []
 
     /// The brokers given by flag or environment, or nil when neither is set.
-    var given: String? {
+    public var given: String? {
         if let brokers, !brokers.isEmpty { return brokers }
         if let env = ProcessInfo.processInfo.environment["SLUICE_BROKERS"], !env.isEmpty { return env }
         return nil
     }
 
     /// The brokers, or an error telling the user how to give them.
-    func required() throws -> String {
+    public func required() throws -> String {
         guard let given else {
             throw ValidationError(
                 "no broker given: pass --brokers HOST:PORT or set SLUICE_BROKERS "
@@ -37,7 +37,8 @@ struct BrokerOptions: ParsableArguments {
         return given
     }
 
-    func extraProperties() throws -> [String: String] {
+    /// The `-X` properties by name.
+    public func extraProperties() throws -> [String: String] {
         var result: [String: String] = [:]
         for item in properties {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
@@ -48,7 +49,7 @@ struct BrokerOptions: ParsableArguments {
         return result
     }
 
-    func validate() throws {
+    public func validate() throws {
         if let given {
             for server in given.split(separator: ",") {
                 let parts = server.split(separator: ":")
@@ -58,16 +59,5 @@ struct BrokerOptions: ParsableArguments {
             }
         }
         _ = try extraProperties()
-    }
-}
-
-extension BrokerOptions {
-    /// The given brokers, or else a freshly started embedded broker (which the
-    /// caller stops), for commands that can run on their own.
-    func givenOrEmbedded(announce: (String) -> Void) throws -> (brokers: String, embedded: EmbeddedBroker?) {
-        if let given { return (given, nil) }
-        let broker = try EmbeddedBroker(executable: SluiceEnvironment.tansu())
-        announce("started the embedded broker at \(broker.bootstrapServers) (memory only)")
-        return (broker.bootstrapServers, broker)
     }
 }

@@ -4,13 +4,13 @@ import Foundation
 /// Turns SIGINT and SIGTERM into a call of `handler` on a background queue, so a
 /// command can stop its work cleanly (finish the batch, commit, leave the group)
 /// instead of dying mid-way. A second signal exits at once.
-final class ShutdownSignal: @unchecked Sendable {
+public final class ShutdownSignal: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "sluice.signals")
     private let lock = NSLock()
     private var received = 0
 
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+    public init(_ handler: @escaping @Sendable (Int32) -> Void) {
         for signo in [SIGINT, SIGTERM] {
             signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
