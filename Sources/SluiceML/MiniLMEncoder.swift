@@ -112,11 +112,12 @@ public final class MiniLMEncoder: SentenceEmbedder {
                 DispatchQueue.concurrentPerform(iterations: 2) { w in
                     let out = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                     forward(halves[w].map { tokenized[$0] }, workspace: workspaces[w], out: out, rowsOut: halves[w],
-                            parallel: false)
+                            split: .sequential)
                 }
             } else {
+                let alone = splitSingleText && concurrentCallers < threads
                 forward(chunk.map { tokenized[$0] }, workspace: workspaces[0], out: out, rowsOut: chunk,
-                        parallel: splitSingleText && concurrentCallers < threads)
+                        split: alone ? TwoWay(parallel: true, pairs: pairs) : .sequential)
             }
             start = end
         }
