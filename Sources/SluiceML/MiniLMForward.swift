@@ -8,7 +8,7 @@ extension MiniLMEncoder {
     func forward(_ texts: [[Int32]], workspace ws: Workspace, out: UnsafeMutablePointer<Float>, rowsOut: [Int],
                  split: TwoWay) {
         let offsets = rowOffsets(texts)  // text i is rows offsets[i]..<offsets[i+1]
-        let T = offsets.last!, C = config.hidden, F = config.intermediate, eps = config.layerNormEps
+        let T = offsets.last!
         ws.reserve(tokens: T, longest: texts.map(\.count).max() ?? 1)
 
         embeddings(texts, offsets: offsets, x: ws.x)  // ids -> [T,384]
@@ -16,13 +16,11 @@ extension MiniLMEncoder {
             matmul(ws.x, layer.qkv, bias: layer.qkvB, ws.qkv, rows: T, split)  // [T,384] x [384,1152] -> [T,1152]
             attention(ws.qkv, ws.ctx, offsets: offsets, workspace: ws, split)  // per text [L,1152] -> [L,384]
             matmul(ws.ctx, layer.out, bias: nil, ws.tmp, rows: T, split)  // [T,384] x [384,384] -> [T,384]
-            MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.outB, gamma: layer.ln1G,
-                                            beta: layer.ln1B, rows: T, cols: C, eps: eps)  // [T,384] + [T,384]
+            addNorm(ws.x, ws.tmp, bias: layer.outB, layer.ln1, rows: T)  // x = LN(x + tmp + b): [T,384]
             matmul(ws.x, layer.ffn1, bias: nil, ws.ffn, rows: T, split)  // [T,384] x [384,1536] -> [T,1536]
-            MiniLMKernels.biasGelu(ws.ffn, bias: layer.ffn1B, rows: T, cols: F)  // [T,1536]
+            gelu(ws.ffn, bias: layer.ffn1B, rows: T)  // ffn = gelu(ffn + b): [T,1536]
             matmul(ws.ffn, layer.ffn2, bias: nil, ws.tmp, rows: T, split)  // [T,1536] x [1536,384] -> [T,384]
-            MiniLMKernels.residualLayerNorm(ws.x, adding: ws.tmp, bias: layer.ffn2B, gamma: layer.ln2G,
-                                            beta: layer.ln2B, rows: T, cols: C, eps: eps)  // [T,384] + [T,384]
+            addNorm(ws.x, ws.tmp, bias: layer.ffn2B, layer.ln2, rows: T)  // x = LN(x + tmp + b): [T,384]
         }
         meanPoolNormalize(ws.x, offsets: offsets, out: out, rowsOut: rowsOut)  // per text [L,384] -> [384]
     }

@@ -50,6 +50,18 @@ extension MiniLMEncoder {
         }
     }
 
+    /// x = LayerNorm(x + y + bias), in place on the residual stream; x, y: [rows, C].
+    func addNorm(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                 _ norm: MiniLMWeights.Norm, rows: Int) {
+        MiniLMKernels.residualLayerNorm(x, adding: y, bias: bias, gamma: norm.gamma, beta: norm.beta, rows: rows,
+                                        cols: config.hidden, eps: config.layerNormEps)
+    }
+
+    /// x = gelu(x + bias) in place; x: [rows, F].
+    func gelu(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int) {
+        MiniLMKernels.biasGelu(x, bias: bias, rows: rows, cols: config.intermediate)
+    }
+
     /// ctx[T, C] = per text, per head softmax(q kᵀ / √D) v, each text over its own rows
     /// of qkv [T, 3C]. `split` divides the heads; each half has its own scratch.
     func attention(_ qkv: UnsafePointer<Float>, _ ctx: UnsafeMutablePointer<Float>, offsets: [Int],

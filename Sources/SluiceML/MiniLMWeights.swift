@@ -13,17 +13,22 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
         let n: Int, k: Int
     }
 
+    /// A LayerNorm's scale and shift, [C] each.
+    struct Norm {
+        let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
+    }
+
     struct Layer {
         let qkv: Dense  // [3C, C] rows: query, key, value (copied, fused)
         let qkvB: UnsafePointer<Float>  // [3C]
         let out: Dense  // [C, C]
         let outB: UnsafePointer<Float>  // [C]
-        let ln1G: UnsafePointer<Float>, ln1B: UnsafePointer<Float>  // [C]
+        let ln1: Norm
         let ffn1: Dense  // [F, C]
         let ffn1B: UnsafePointer<Float>  // [F]
         let ffn2: Dense  // [C, F]
         let ffn2B: UnsafePointer<Float>  // [C]
-        let ln2G: UnsafePointer<Float>, ln2B: UnsafePointer<Float>  // [C]
+        let ln2: Norm
     }
 
     let file: SafeTensors
@@ -70,14 +75,14 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
                     qkv: dense(UnsafePointer(w), n: 3 * C, k: C, packedAt: pk), qkvB: UnsafePointer(b),
                     out: dense(outW, n: C, k: C, packedAt: pk + 3 * C * C),
                     outB: try file.f32(p + "attention.output.dense.bias", [C]),
-                    ln1G: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
-                    ln1B: try file.f32(p + "attention.output.LayerNorm.bias", [C]),
+                    ln1: Norm(gamma: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
+                              beta: try file.f32(p + "attention.output.LayerNorm.bias", [C])),
                     ffn1: dense(ffn1W, n: F, k: C, packedAt: pk + 4 * C * C),
                     ffn1B: try file.f32(p + "intermediate.dense.bias", [F]),
                     ffn2: dense(ffn2W, n: C, k: F, packedAt: pk + 4 * C * C + F * C),
                     ffn2B: try file.f32(p + "output.dense.bias", [C]),
-                    ln2G: try file.f32(p + "output.LayerNorm.weight", [C]),
-                    ln2B: try file.f32(p + "output.LayerNorm.bias", [C])))
+                    ln2: Norm(gamma: try file.f32(p + "output.LayerNorm.weight", [C]),
+                              beta: try file.f32(p + "output.LayerNorm.bias", [C]))))
             }
         } catch {
             fused.deallocate()
