@@ -184,10 +184,11 @@ public enum MiniLMKernels {
         while i < n { store(exp16(load(x + i)), x + i); i += 16 }
     }
 
-    /// Softmax in place of row[0..<n], vectorised; row must have room for n rounded up
-    /// to 16 (entries n..<that are scratch: they end up ~1e-38 and are never read).
-    /// Arguments below e^-87 of the maximum are taken as e^-87 (~1.6e-38, i.e. 0).
-    @inline(__always) static func softmaxPadded(_ row: UnsafeMutablePointer<Float>, count n: Int) {
+    /// Softmax in place of row[0..<n], vectorised: attention's kernel for one score row.
+    /// row must have room for n rounded up to 16; entries n..<that are scratch (whatever
+    /// they held is overwritten, not read; they end up ~1e-38). Arguments below e^-87 of
+    /// the maximum are taken as e^-87 (~1.6e-38, i.e. 0). n >= 1.
+    @inline(__always) public static func softmaxPadded(_ row: UnsafeMutablePointer<Float>, count n: Int) {
         let np = (n + 15) & ~15
         var mx = -Float.infinity
         for j in 0..<n { mx = max(mx, row[j]) }
