@@ -180,5 +180,5 @@ func stderr(_ line: String) {
 
 /// The MiniLM encoder from `--model DIR` or its default location.
 func loadEmbedder(_ directory: String?) throws -> any SentenceEmbedder {
-    try MiniLMEncoder(modelDirectory: directory)
+    try MiniLMEncoder(modelDirectory: directory, options: .fromEnvironment())
 }

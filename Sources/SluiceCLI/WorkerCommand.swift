@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceML
 import SluicePipeline
 import SluiceWorkflow
 
@@ -19,6 +20,8 @@ struct WorkerCommand: ParsableCommand {
 
             SIGINT / SIGTERM: stop polling, finish and commit the batch in hand, leave the \
             group, exit 0. A second signal exits at once.
+
+            \(EncoderOptions.environmentHelp)
             """)
 
     @Option(name: .long, help: "The workflow file, e.g. topics/sentiment-monitoring.yaml.")
@@ -55,7 +58,8 @@ struct WorkerCommand: ParsableCommand {
             registry: registry.settings, controlTopic: noControl ? nil : ModelControl.topic)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
-        let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)
+        let step = try StageFactory.make(
+            spec, workflow: workflow, modelDirectory: model, encoderOptions: .fromEnvironment())
         let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
         let signals = ShutdownSignal { _ in worker.stop() }
         defer { withExtendedLifetime(signals) {} }
