@@ -121,7 +121,7 @@ struct HeadTrainingOptions: ParsableArguments {
         stderr("embedding cache: \(cache.path) (\(cache.count) cached)")
         let outcome = try ClassifierTraining.run(
             dataset: dataset, embedder: embedder, cache: cache, options: try trainingOptions(), version: version,
-            corpusSHA256: corpusSHA256, log: { stderr($0) })
+            corpusSHA256: corpusSHA256, log: { stderr($0) }, embeddingProgress: ProgressBar.embedding("embedding"))
         print(outcome.formattedTable())
         if tune { return }
         let path = out ?? defaultOut
