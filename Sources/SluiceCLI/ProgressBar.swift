@@ -41,7 +41,8 @@ struct ProgressBar {
 
 extension ProgressBar {
     /// A progress callback for `CachedEmbedding.embed` that draws a bar labelled `label`,
-    /// started at the first report (so nothing is drawn when everything was cached).
+    /// started at the first report, before the first batch (so nothing is drawn when
+    /// everything was cached).
     static func embedding(_ label: String) -> (EmbeddingProgress) -> Void {
         var bar: ProgressBar?
         return { progress in

@@ -6,10 +6,11 @@ public struct EmbeddingProgress: Sendable, Equatable {
 }
 
 /// Embeds texts through a cache: only texts not cached go to the embedder, in batches
-/// sorted by length (less padding), reporting progress after each batch; new embeddings
+/// sorted by length (less padding), reporting progress as it goes; new embeddings
 /// are written back every few batches so an interrupted run keeps its work.
 public enum CachedEmbedding {
-    /// progress: called after each batch (never when everything was cached); the CLI draws it.
+    /// progress: called with done 0 before the first batch and after each one (never when
+    /// everything was cached); the CLI draws it.
     public static func embed(
         _ texts: [String], with embedder: any SentenceEmbedder, cache: EmbeddingCache?,
         batchSize: Int = 64, progress: ((EmbeddingProgress) -> Void)? = nil
@@ -21,6 +22,7 @@ public enum CachedEmbedding {
         if !missing.isEmpty {
             missing.sort { $0.utf8.count < $1.utf8.count }
             var done = 0
+            progress?(EmbeddingProgress(done: 0, total: missing.count))
             while done < missing.count {
                 let batch = Array(missing[done..<min(done + batchSize, missing.count)])
                 let vectors = try embedder.embed(batch)

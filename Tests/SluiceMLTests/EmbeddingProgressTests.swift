@@ -3,7 +3,7 @@ import SluiceML
 import XCTest
 
 /// `CachedEmbedding.embed` reports progress through its callback (the library draws
-/// nothing itself): counts of texts not cached, rising to their total.
+/// nothing itself): counts of texts not cached, from 0 up to their total.
 final class EmbeddingProgressTests: XCTestCase {
     func testProgressCountsDistinctUncachedTextsUpToTheirTotal() throws {
         let dir = NSTemporaryDirectory() + "progress-\(UUID().uuidString)"
@@ -16,7 +16,7 @@ final class EmbeddingProgressTests: XCTestCase {
         let vectors = try CachedEmbedding.embed(texts, with: embedder, cache: cache, batchSize: 3) { reports.append($0) }
         XCTAssertEqual(vectors, try embedder.embed(texts))
         XCTAssertEqual(reports.map(\.total), [Int](repeating: 8, count: reports.count), "total: the distinct uncached texts")
-        XCTAssertEqual(reports.map(\.done), [3, 6, 8], "one report per batch of 3")
+        XCTAssertEqual(reports.map(\.done), [0, 3, 6, 8], "a start, then one report per batch of 3")
         var none = 0
         _ = try CachedEmbedding.embed(texts, with: embedder, cache: cache) { _ in none += 1 }
         XCTAssertEqual(none, 0, "everything cached: nothing to report")
