@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "SluiceWorkerMain",
             dependencies: [
-                "SluiceKafka", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry",
+                "SluiceKafka", "SluiceML", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -14,13 +14,15 @@ public struct PipelineBenchmark: Sendable {
     public let brokers: String
     public let properties: [String: String]
     public let modelDirectory: String?
+    public let encoderOptions: EncoderOptions
     /// Progress lines (the command sends them to stderr).
     public let progress: @Sendable (String) -> Void
 
     public init(
         brokers: String, properties: [String: String] = [:], modelDirectory: String? = nil,
-        progress: @escaping @Sendable (String) -> Void
+        encoderOptions: EncoderOptions = EncoderOptions(), progress: @escaping @Sendable (String) -> Void
     ) {
+        self.encoderOptions = encoderOptions
         self.brokers = brokers
         self.properties = properties
         self.modelDirectory = modelDirectory
@@ -54,7 +56,7 @@ public struct PipelineBenchmark: Sendable {
 
     /// The engine alone: `texts` embedded in batches of `batchSize`, after a warm-up batch. Sentences/s.
     public func embeddingRate(texts: [String], batchSize: Int) throws -> Double {
-        let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
+        let encoder = try MiniLMEncoder(modelDirectory: modelDirectory, options: encoderOptions)
         _ = try encoder.embed(Array(texts.prefix(batchSize)))
         let start = DispatchTime.now().uptimeNanoseconds
         var i = 0
@@ -189,7 +191,9 @@ public struct PipelineBenchmark: Sendable {
         progress("[\(phase)] loading \(workflow.stages.count) stages and joining their groups")
         var workers: [ThreadedWorker] = []
         do {
-            let steps = try workflow.stages.map { try StageFactory.make($0, workflow: workflow, modelDirectory: modelDirectory) }
+            let steps = try workflow.stages.map {
+                try StageFactory.make($0, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions)
+            }
             for (spec, step) in zip(workflow.stages, steps).dropFirst() {
                 workers.append(worker(workflow, spec, step, phase: phase))
             }

@@ -1,3 +1,4 @@
+import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceML
@@ -7,7 +8,8 @@ import SluiceML
 /// and the peers measured on the same kind of machine.
 struct BenchEmbed: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "embed", abstract: "Benchmark the MiniLM sentence encoder.")
+        commandName: "embed", abstract: "Benchmark the MiniLM sentence encoder.",
+        discussion: EncoderOptions.environmentHelp)
 
     @Option(help: "How many corpus texts to embed (fixed-seed sample).") var texts = 2000
     @Option(help: "Timed runs per batch size; the median is reported.") var runs = 3
@@ -18,7 +20,7 @@ struct BenchEmbed: ParsableCommand {
     @Flag(help: "Skip the PyTorch peer even if sentence-transformers is installed.") var noPeer = false
 
     func run() throws {
-        let encoder = try MiniLMEncoder(modelDirectory: model)
+        let encoder = try MiniLMEncoder(modelDirectory: model, options: .fromEnvironment())
         let (rows, _) = try TweetCorpus.load(path: corpus)
         var rng = SplitMix64(seed: 20_260_101)
         var pool = rows.map(\.text)
@@ -27,6 +29,7 @@ struct BenchEmbed: ParsableCommand {
         let tokenCounts = sample.map { encoder.tokenize($0).count }
         let tokens = tokenCounts.reduce(0, +)
         let flops = tokenCounts.reduce(0.0) { $0 + encoder.flops(tokens: $1) }
+        print("encoder options: \(encoder.options)")
         print("model \(encoder.modelID); \(sample.count) tweets, \(tokens) tokens "
             + "(mean \(String(format: "%.1f", Double(tokens) / Double(sample.count)))), "
             + "\(String(format: "%.2f", flops / Double(sample.count) / 1e6)) MFLOP per text "

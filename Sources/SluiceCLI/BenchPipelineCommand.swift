@@ -1,3 +1,4 @@
+import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceBench
@@ -46,7 +47,8 @@ struct BenchPipeline: ParsableCommand {
         let (brokers, embedded) = try broker.givenOrEmbedded { note($0) }
         defer { embedded?.stop() }
         let bench = PipelineBenchmark(
-            brokers: brokers, properties: try broker.extraProperties(), modelDirectory: model, progress: { note($0) })
+            brokers: brokers, properties: try broker.extraProperties(), modelDirectory: model,
+            encoderOptions: .fromEnvironment(), progress: { note($0) })
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
         note("[encoder] embedding \(texts.count) texts in batches of \(embedStage.batchSize)")

@@ -1,3 +1,4 @@
+import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceJSON
@@ -7,14 +8,15 @@ import SluiceML
 /// field), one JSON line out per input with its "embedding" (and "input_ids").
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "embed", abstract: "Embed texts from stdin with all-MiniLM-L6-v2, as JSON lines.")
+        commandName: "embed", abstract: "Embed texts from stdin with all-MiniLM-L6-v2, as JSON lines.",
+        discussion: EncoderOptions.environmentHelp)
 
     @Option(help: "Texts per forward pass.") var batch = 32
     @Option(help: "Model directory (default: SLUICE_MODEL_DIR or .deps/model).") var model: String?
     @Flag(help: "Also write the input_ids.") var ids = false
 
     func run() throws {
-        let encoder = try MiniLMEncoder(modelDirectory: model)
+        let encoder = try MiniLMEncoder(modelDirectory: model, options: .fromEnvironment())
         var pending: [String] = []
         func flush() throws {
             guard !pending.isEmpty else { return }

@@ -1,3 +1,4 @@
+import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceML
@@ -121,7 +122,7 @@ struct HeadTrainingOptions: ParsableArguments {
         stderr("embedding cache: \(cache.path) (\(cache.count) cached)")
         let outcome = try ClassifierTraining.run(
             dataset: dataset, embedder: embedder, cache: cache, options: try trainingOptions(), version: version,
-            corpusSHA256: corpusSHA256, log: { stderr($0) })
+            corpusSHA256: corpusSHA256, log: { stderr($0) }, embeddingProgress: ProgressBar.embedding("embedding"))
         print(outcome.formattedTable())
         if tune { return }
         let path = out ?? defaultOut
@@ -180,5 +181,5 @@ func stderr(_ line: String) {
 
 /// The MiniLM encoder from `--model DIR` or its default location.
 func loadEmbedder(_ directory: String?) throws -> any SentenceEmbedder {
-    try MiniLMEncoder(modelDirectory: directory)
+    try MiniLMEncoder(modelDirectory: directory, options: .fromEnvironment())
 }

@@ -53,14 +53,16 @@ public enum ClassifierTraining {
 
     public static func run(
         dataset: LabelledDataset, embedder: any SentenceEmbedder, cache: EmbeddingCache?,
-        options: Options, version: String, corpusSHA256: String, log: (String) -> Void = { _ in }
+        options: Options, version: String, corpusSHA256: String, log: (String) -> Void = { _ in },
+        embeddingProgress: ((EmbeddingProgress) -> Void)? = nil
     ) throws -> Outcome {
         let classes = dataset.labels.count
         let train = dataset.train.filter { $0.confidence >= options.minConfidence }
         log("examples: train \(train.count) (of \(dataset.train.count)), validation \(dataset.validation.count), test \(dataset.test.count)")
 
         let all = train.map(\.text) + dataset.validation.map(\.text) + (options.scoreTest ? dataset.test.map(\.text) : [])
-        let vectors = try CachedEmbedding.embed(all, with: embedder, cache: cache, batchSize: options.embedBatch)
+        let vectors = try CachedEmbedding.embed(
+            all, with: embedder, cache: cache, batchSize: options.embedBatch, progress: embeddingProgress)
         let dim = embedder.dimension
         let xTrain = DenseRows(Array(vectors[0..<train.count]), dimension: dim)
         let xVal = DenseRows(Array(vectors[train.count..<train.count + dataset.validation.count]), dimension: dim)

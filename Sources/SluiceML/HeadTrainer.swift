@@ -39,10 +39,9 @@ public enum HeadTrainer {
                 start += settings.batchSize
                 train.fill(rows: rows, into: &batch)
                 var dropRng: SplitMix64? = settings.dropout > 0 ? SplitMix64(seed: rng.next()) : nil
-                let trace = network.forward(batch, rows: rows.count, dropout: settings.dropout, rng: &dropRng)
-                let (loss, dLogits) = crossEntropy(
-                    trace.probs, labels: rows.map { labels[$0] }, weights: rows.map { weights[$0] }, classes: classCount)
-                let gradients = network.backward(trace, dLogits: dLogits, rows: rows.count)
+                let (loss, gradients) = network.lossAndGradients(
+                    batch, rows: rows.count, labels: rows.map { labels[$0] }, weights: rows.map { weights[$0] },
+                    dropout: settings.dropout, rng: &dropRng)
                 optimiser.update(&network.layers, gradients: gradients)
                 lossSum += loss
                 batches += 1

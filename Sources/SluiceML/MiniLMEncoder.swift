@@ -29,21 +29,20 @@ public final class MiniLMEncoder: SentenceEmbedder {
     let threads = 2
     /// Chunks with fewer tokens are not split across texts (splitting costs more than it gains).
     let minSplitTokens = 24
-    /// Whether a lone text splits each GEMM's columns and the attention heads over
-    /// `threads` threads (`SLUICE_SPLIT_SINGLE=0` turns it off).
-    let splitSingleText = ProcessInfo.processInfo.environment["SLUICE_SPLIT_SINGLE"] != "0"
-    /// The helper thread a lone text's two-way splits run on (`SLUICE_PAIR_RUNNER=0`: libdispatch instead).
+    /// How work is spread (threads, kernels); see `EncoderOptions`.
+    public let options: EncoderOptions
+    /// The helper thread a lone text's two-way splits run on (nil: libdispatch instead).
     /// Started last in init, so a model that fails to load leaves no thread behind.
     let pairs: PairRunner?
-    /// GEMMs with at most this many rows (tokens in the chunk) use the packed-weight
-    /// kernel instead of OpenBLAS (`SLUICE_PACKED_MAX_ROWS` overrides; 0 turns it off).
-    let packedMaxRows = ProcessInfo.processInfo.environment["SLUICE_PACKED_MAX_ROWS"].flatMap { Int($0) } ?? 64
+    /// GEMMs with at most this many rows (tokens in the chunk) use the packed-weight kernel.
+    var packedMaxRows: Int { options.packedMaxRows }
     /// Tokens per forward chunk: bounds scratch memory (about 30 MB at 2048).
     let chunkTokens = 2048
 
     /// Loads the model from `modelDirectory`, or, when nil, from `SLUICE_MODEL_DIR`
     /// or `.deps/model` found walking up from the working or executable directory.
-    public init(modelDirectory: String? = nil) throws {
+    public init(modelDirectory: String? = nil, options: EncoderOptions = EncoderOptions()) throws {
+        self.options = options
         let files = try ModelFiles.locate(modelDirectory)
         config = try BertConfig(path: files.config)
         tokenizer = try WordPieceTokenizer(vocabPath: files.vocab)
@@ -54,7 +53,7 @@ public final class MiniLMEncoder: SentenceEmbedder {
         var sizeLE = UInt64(tensors.fileSize).littleEndian
         let digest = SHA256.hash(tensors.headerBytes + withUnsafeBytes(of: &sizeLE) { Array($0) })
         modelID = "all-MiniLM-L6-v2@" + digest.prefix(4).map { String(format: "%02x", $0) }.joined()
-        pairs = ProcessInfo.processInfo.environment["SLUICE_PAIR_RUNNER"] == "0" ? nil : PairRunner()
+        pairs = options.helperThread ? PairRunner() : nil
     }
 
     deinit { pairs?.stop() }
@@ -112,11 +111,12 @@ public final class MiniLMEncoder: SentenceEmbedder {
                 DispatchQueue.concurrentPerform(iterations: 2) { w in
                     let out = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                     forward(halves[w].map { tokenized[$0] }, workspace: workspaces[w], out: out, rowsOut: halves[w],
-                            parallel: false)
+                            split: .sequential)
                 }
             } else {
+                let alone = options.splitSingleText && concurrentCallers < threads
                 forward(chunk.map { tokenized[$0] }, workspace: workspaces[0], out: out, rowsOut: chunk,
-                        parallel: splitSingleText && concurrentCallers < threads)
+                        split: alone ? TwoWay(parallel: true, pairs: pairs) : .sequential)
             }
             start = end
         }

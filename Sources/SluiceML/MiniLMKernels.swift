@@ -42,24 +42,11 @@ public enum MiniLMKernels {
         _ x: UnsafeMutablePointer<Float>, adding y: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, rows: Int, cols: Int, eps: Float
     ) {
-        let invCols = 1 / Float(cols)
         for r in 0..<rows {
             let xr = x + r * cols, yr = y + r * cols
-            var s = V()
             var i = 0
-            while i < cols {
-                let v = load(xr + i) + load(yr + i) + load(bias + i)
-                store(v, xr + i); s += v; i += 16
-            }
-            let mean = s.sum() * invCols
-            var q = V()
-            i = 0
-            while i < cols { let d = load(xr + i) - mean; q += d * d; i += 16 }
-            let rstd = 1 / (q.sum() * invCols + eps).squareRoot()
-            i = 0
-            while i < cols {
-                store((load(xr + i) - mean) * rstd * load(gamma + i) + load(beta + i), xr + i); i += 16
-            }
+            while i < cols { store(load(xr + i) + load(yr + i) + load(bias + i), xr + i); i += 16 }
+            normalizeRow(xr, gamma: gamma, beta: beta, cols: cols, eps: eps)
         }
     }
 
@@ -68,21 +55,28 @@ public enum MiniLMKernels {
         _ x: UnsafeMutablePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         rows: Int, cols: Int, eps: Float
     ) {
-        let invCols = 1 / Float(cols)
-        for r in 0..<rows {
-            let xr = x + r * cols
-            var s = V()
-            var i = 0
-            while i < cols { s += load(xr + i); i += 16 }
-            let mean = s.sum() * invCols
-            var q = V()
-            i = 0
-            while i < cols { let d = load(xr + i) - mean; q += d * d; i += 16 }
-            let rstd = 1 / (q.sum() * invCols + eps).squareRoot()
-            i = 0
-            while i < cols {
-                store((load(xr + i) - mean) * rstd * load(gamma + i) + load(beta + i), xr + i); i += 16
-            }
+        for r in 0..<rows { normalizeRow(x + r * cols, gamma: gamma, beta: beta, cols: cols, eps: eps) }
+    }
+
+    /// One row of LayerNorm in place. Sums run over x - x[0], not x: with eps as small as
+    /// BERT's 1e-12, the few ulps by which a Float mean misses a constant row's value
+    /// would be scaled by 1/sqrt(eps) = 1e6 (0.1 everywhere came out 0.015 off beta);
+    /// relative to x[0] a constant row is exactly zero, and the output exactly beta.
+    @inline(__always) static func normalizeRow(
+        _ xr: UnsafeMutablePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, cols: Int, eps: Float
+    ) {
+        let invCols = 1 / Float(cols), shift = V(repeating: xr[0])
+        var s = V()
+        var i = 0
+        while i < cols { s += load(xr + i) - shift; i += 16 }
+        let mean = s.sum() * invCols  // of x - x[0]
+        var q = V()
+        i = 0
+        while i < cols { let d = load(xr + i) - shift - mean; q += d * d; i += 16 }
+        let rstd = 1 / (q.sum() * invCols + eps).squareRoot()
+        i = 0
+        while i < cols {
+            store((load(xr + i) - shift - mean) * rstd * load(gamma + i) + load(beta + i), xr + i); i += 16
         }
     }
 
@@ -184,10 +178,11 @@ public enum MiniLMKernels {
         while i < n { store(exp16(load(x + i)), x + i); i += 16 }
     }
 
-    /// Softmax in place of row[0..<n], vectorised; row must have room for n rounded up
-    /// to 16 (entries n..<that are scratch: they end up ~1e-38 and are never read).
-    /// Arguments below e^-87 of the maximum are taken as e^-87 (~1.6e-38, i.e. 0).
-    @inline(__always) static func softmaxPadded(_ row: UnsafeMutablePointer<Float>, count n: Int) {
+    /// Softmax in place of row[0..<n], vectorised: attention's kernel for one score row.
+    /// row must have room for n rounded up to 16; entries n..<that are scratch (whatever
+    /// they held is overwritten, not read; they end up ~1e-38). Arguments below e^-87 of
+    /// the maximum are taken as e^-87 (~1.6e-38, i.e. 0). n >= 1.
+    @inline(__always) public static func softmaxPadded(_ row: UnsafeMutablePointer<Float>, count n: Int) {
         let np = (n + 15) & ~15
         var mx = -Float.infinity
         for j in 0..<n { mx = max(mx, row[j]) }

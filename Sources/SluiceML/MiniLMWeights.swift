@@ -5,20 +5,30 @@ import Foundation
 /// The four GEMM weights of each layer are also kept packed (`MiniLMKernels.packWeights`)
 /// for the few-row kernel a lone text uses: a second copy, 42 MB for all-MiniLM-L6-v2.
 final class MiniLMWeights: @unchecked Sendable {  // read-only after init
+    /// One GEMM weight w [n, k] (PyTorch's [out, in]) in both layouts the encoder multiplies by:
+    /// as stored, for OpenBLAS, and packed in 16-column panels for `MiniLMKernels.gemmPacked`.
+    struct Dense {
+        let w: UnsafePointer<Float>  // [n, k]
+        let packed: UnsafePointer<Float>  // n/16 panels of [k, 16]
+        let n: Int, k: Int
+    }
+
+    /// A LayerNorm's scale and shift, [C] each.
+    struct Norm {
+        let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
+    }
+
     struct Layer {
-        let qkvW: UnsafePointer<Float>  // [3C, C] rows: query, key, value (copied, fused)
+        let qkv: Dense  // [3C, C] rows: query, key, value (copied, fused)
         let qkvB: UnsafePointer<Float>  // [3C]
-        let outW: UnsafePointer<Float>  // [C, C]
+        let out: Dense  // [C, C]
         let outB: UnsafePointer<Float>  // [C]
-        let ln1G: UnsafePointer<Float>, ln1B: UnsafePointer<Float>  // [C]
-        let ffn1W: UnsafePointer<Float>  // [F, C]
+        let ln1: Norm
+        let ffn1: Dense  // [F, C]
         let ffn1B: UnsafePointer<Float>  // [F]
-        let ffn2W: UnsafePointer<Float>  // [C, F]
+        let ffn2: Dense  // [C, F]
         let ffn2B: UnsafePointer<Float>  // [C]
-        let ln2G: UnsafePointer<Float>, ln2B: UnsafePointer<Float>  // [C]
-        /// The same weights packed in 16-column panels for `MiniLMKernels.gemmPacked`.
-        let qkvP: UnsafePointer<Float>, outP: UnsafePointer<Float>
-        let ffn1P: UnsafePointer<Float>, ffn2P: UnsafePointer<Float>
+        let ln2: Norm
     }
 
     let file: SafeTensors
@@ -44,9 +54,9 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
         let packedPerLayer = 3 * C * C + C * C + 2 * F * C
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: packedPerLayer * c.layers)
         self.packed = packed
-        func pack(_ w: UnsafePointer<Float>, n: Int, k: Int, at p: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        func dense(_ w: UnsafePointer<Float>, n: Int, k: Int, packedAt p: UnsafeMutablePointer<Float>) -> Dense {
             MiniLMKernels.packWeights(w, n: n, k: k, into: p)
-            return UnsafePointer(p)
+            return Dense(w: w, packed: UnsafePointer(p), n: n, k: k)
         }
         var layers: [Layer] = []
         do {
@@ -62,21 +72,17 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
                 let ffn1W = try file.f32(p + "intermediate.dense.weight", [F, C])
                 let ffn2W = try file.f32(p + "output.dense.weight", [C, F])
                 layers.append(Layer(
-                    qkvW: UnsafePointer(w), qkvB: UnsafePointer(b),
-                    outW: outW,
+                    qkv: dense(UnsafePointer(w), n: 3 * C, k: C, packedAt: pk), qkvB: UnsafePointer(b),
+                    out: dense(outW, n: C, k: C, packedAt: pk + 3 * C * C),
                     outB: try file.f32(p + "attention.output.dense.bias", [C]),
-                    ln1G: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
-                    ln1B: try file.f32(p + "attention.output.LayerNorm.bias", [C]),
-                    ffn1W: ffn1W,
+                    ln1: Norm(gamma: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
+                              beta: try file.f32(p + "attention.output.LayerNorm.bias", [C])),
+                    ffn1: dense(ffn1W, n: F, k: C, packedAt: pk + 4 * C * C),
                     ffn1B: try file.f32(p + "intermediate.dense.bias", [F]),
-                    ffn2W: ffn2W,
+                    ffn2: dense(ffn2W, n: C, k: F, packedAt: pk + 4 * C * C + F * C),
                     ffn2B: try file.f32(p + "output.dense.bias", [C]),
-                    ln2G: try file.f32(p + "output.LayerNorm.weight", [C]),
-                    ln2B: try file.f32(p + "output.LayerNorm.bias", [C]),
-                    qkvP: pack(w, n: 3 * C, k: C, at: pk),
-                    outP: pack(outW, n: C, k: C, at: pk + 3 * C * C),
-                    ffn1P: pack(ffn1W, n: F, k: C, at: pk + 4 * C * C),
-                    ffn2P: pack(ffn2W, n: C, k: F, at: pk + 4 * C * C + F * C)))
+                    ln2: Norm(gamma: try file.f32(p + "output.LayerNorm.weight", [C]),
+                              beta: try file.f32(p + "output.LayerNorm.bias", [C]))))
             }
         } catch {
             fused.deallocate()

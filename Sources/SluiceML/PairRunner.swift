@@ -2,7 +2,9 @@ import Foundation
 import Synchronization
 
 /// Runs `body(0)` on the calling thread and `body(1)` on one persistent helper
-/// thread, for the ~30 two-way splits of a lone text's forward pass.
+/// thread, for the ~30 two-way splits of a lone text's forward pass (`TwoWay`).
+/// Public as a general two-thread runner (its tests drive it directly); `stop()` it when
+/// done, as the helper thread keeps it alive.
 ///
 /// `DispatchQueue.concurrentPerform` wakes a pool thread for each split. Here the
 /// helper spins for a short while (`spinNanoseconds`) after each job, so the next
@@ -19,7 +21,7 @@ import Synchronization
 /// helper is often late (the caller had to take its half or to sleep for it in
 /// `lateLimit` of the last 32 splits), the next `fallbackSplits` splits go through
 /// concurrentPerform (threads that sleep at once), then the helper is tried again.
-final class PairRunner: @unchecked Sendable {  // job/busy guarded by the atomics' ordering
+public final class PairRunner: @unchecked Sendable {  // job/busy guarded by the atomics' ordering
     private let posted = Atomic<Int>(0)  // job generation the caller has posted
     private let done = Atomic<Int>(0)  // job generation the helper has finished
     private let claimed = Atomic<Int>(0)  // job generation whose second half someone has started
@@ -35,7 +37,8 @@ final class PairRunner: @unchecked Sendable {  // job/busy guarded by the atomic
     let lateLimit = 4, fallbackSplits = 512
     let spinNanoseconds: UInt64
 
-    init(spinMicroseconds: Int = 200) {
+    /// Starts the helper thread; it spins up to `spinMicroseconds` after each job before sleeping.
+    public init(spinMicroseconds: Int = 200) {
         spinNanoseconds = UInt64(spinMicroseconds) * 1000
         let thread = Thread { [self] in helperLoop() }
         thread.name = "sluice-encoder-helper"
@@ -43,14 +46,15 @@ final class PairRunner: @unchecked Sendable {  // job/busy guarded by the atomic
     }
 
     /// Stops the helper thread (it holds a reference to the runner until then).
-    func stop() {
+    public func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         posted.add(1, ordering: .sequentiallyConsistent)
         if helperSleeping.exchange(false, ordering: .sequentiallyConsistent) { wake.signal() }
     }
 
-    /// body(0) here, body(1) on the helper; returns when both are done.
-    func run(_ body: @escaping @Sendable (Int) -> Void) {
+    /// body(0) here, body(1) on the helper; returns when both are done. Safe from any
+    /// number of threads at once (all but one go through libdispatch).
+    public func run(_ body: @escaping @Sendable (Int) -> Void) {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             DispatchQueue.concurrentPerform(iterations: 2) { body($0) }
             return

@@ -14,6 +14,13 @@ public struct SoftmaxRegressionHead: ClassificationHead, Equatable {
         network = HeadNetwork(layers: [layer], activation: .relu)
     }
 
+    /// A head with the given parameters: weight[I×C] row-major, bias[C].
+    public init(weight: [Float], bias: [Float]) {
+        precondition(!bias.isEmpty && weight.count % bias.count == 0, "weight is not [I×C]")
+        let layer = LinearLayer(inputs: weight.count / bias.count, outputs: bias.count, weight: weight, bias: bias)
+        self.init(network: HeadNetwork(layers: [layer], activation: .relu))
+    }
+
     public var kind: HeadKind { .softmax }
     public var inputDimension: Int { network.inputDimension }
     public var classCount: Int { network.classCount }

@@ -1,3 +1,4 @@
+import SluiceML
 import SluiceWorkflow
 
 /// What a factory gets to build the step of one stage.
@@ -8,11 +9,14 @@ public struct StageContext: Sendable {
     public let workflow: Workflow
     /// `--model` of the worker, for stages that load the encoder; nil for the default.
     public let modelDirectory: String?
+    /// The encoder's tuning, for stages that load it.
+    public let encoderOptions: EncoderOptions
 
-    public init(spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil) {
+    public init(spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil, encoderOptions: EncoderOptions = EncoderOptions()) {
         self.spec = spec
         self.workflow = workflow
         self.modelDirectory = modelDirectory
+        self.encoderOptions = encoderOptions
     }
 }
 
@@ -34,7 +38,9 @@ public struct StageCatalog: Sendable {
 
     /// Sluice's own tasks, as `sluice worker` runs them.
     public static let builtIn: StageCatalog = {
-        let make: Factory = { try StageFactory.make($0.spec, workflow: $0.workflow, modelDirectory: $0.modelDirectory) }
+        let make: Factory = {
+            try StageFactory.make($0.spec, workflow: $0.workflow, modelDirectory: $0.modelDirectory, encoderOptions: $0.encoderOptions)
+        }
         return StageCatalog(
             tasks: StageTask.builtIn, factories: Dictionary(uniqueKeysWithValues: StageTask.builtIn.map { ($0.rawValue, make) }))
     }()
@@ -68,11 +74,14 @@ public struct StageCatalog: Sendable {
     }
 
     /// Builds the step of `spec` with its task's factory.
-    public func makeStage(for spec: StageSpec, in workflow: Workflow, modelDirectory: String? = nil) throws -> any Stage {
+    public func makeStage(
+        for spec: StageSpec, in workflow: Workflow, modelDirectory: String? = nil, encoderOptions: EncoderOptions = EncoderOptions()
+    ) throws -> any Stage {
         guard let make = factories[spec.task.rawValue] else {
             throw PipelineError("stage '\(spec.name)': task '\(spec.task.rawValue)' is not registered; the catalog has \(names)")
         }
-        return try make(StageContext(spec: spec, workflow: workflow, modelDirectory: modelDirectory))
+        return try make(
+            StageContext(spec: spec, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions))
     }
 
     private var names: String { tasks.map(\.rawValue).joined(separator: ", ") }

@@ -2,18 +2,21 @@ import SluiceML
 import SluiceWorkflow
 
 /// Builds the step a stage runs from its declaration, loading the encoder and
-/// heads it needs, and refusing heads built for another encoder.
+/// heads it needs, and refusing heads built for another encoder. `encoderOptions`
+/// tune the encoder (the CLI builds them; the defaults are the tuned ones).
 public enum StageFactory {
     public static func make(
-        _ spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil
+        _ spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil,
+        encoderOptions: EncoderOptions = EncoderOptions()
     ) throws -> any Stage {
+        func loadEncoder() throws -> MiniLMEncoder { try MiniLMEncoder(modelDirectory: modelDirectory, options: encoderOptions) }
         switch spec.task {
         case .passthrough:
             return PassthroughStage()
         case .embed:
-            return EmbedStage(embedder: try MiniLMEncoder(modelDirectory: modelDirectory))
+            return EmbedStage(embedder: try loadEncoder())
         case .classify:
-            let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
+            let encoder = try loadEncoder()
             if let head = spec.head {
                 return ClassifyStage(head: try HeadFile.load(workflow.resolve(head), for: encoder))
             }
@@ -24,7 +27,7 @@ public enum StageFactory {
             guard let head = spec.head else {
                 throw PipelineError("stage '\(spec.name)': task 'sentiment' needs 'head' (e.g. models/sentiment-head.json)")
             }
-            let encoder = try MiniLMEncoder(modelDirectory: modelDirectory)
+            let encoder = try loadEncoder()
             let file = try HeadFile.load(workflow.resolve(head), for: encoder)
             return SentimentStage(scorer: try SentimentScorer(embedder: encoder, headFile: file))
         default:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceML
 import SluicePipeline
 import SluiceWorkflow
 
@@ -23,6 +24,8 @@ public struct WorkerArguments: ParsableArguments {
 
         SIGINT / SIGTERM: stop polling, finish and commit the batch in hand, leave the \
         group, exit 0. A second signal exits at once.
+
+        \(EncoderOptions.environmentHelp)
         """
 
     @Option(name: .long, help: "The workflow file, e.g. topics/sentiment-monitoring.yaml.")
@@ -63,7 +66,8 @@ public struct WorkerArguments: ParsableArguments {
             registry: registry.settings, controlTopic: noControl ? nil : SluiceEnvironment.controlTopic)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
-        let step = try catalog.makeStage(for: spec, in: workflow, modelDirectory: model)
+        let step = try catalog.makeStage(
+            for: spec, in: workflow, modelDirectory: model, encoderOptions: .fromEnvironment())
         let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
         let signals = ShutdownSignal { _ in worker.stop() }
         defer { withExtendedLifetime(signals) {} }

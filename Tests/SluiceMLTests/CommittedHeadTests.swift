@@ -21,7 +21,7 @@ final class CommittedHeadTests: XCTestCase {
         XCTAssertEqual(dataset.test.count, recorded.count)
 
         let cache = try RealModel.cache(for: encoder, corpusSHA256: sha)
-        let embeddings = try CachedEmbedding.embed(dataset.test.map(\.text), with: encoder, cache: cache, progressLabel: "test split")
+        let embeddings = try CachedEmbedding.embed(dataset.test.map(\.text), with: encoder, cache: cache)
         let scorer = try SentimentScorer(embedder: encoder, headFile: file)
         let scores = scorer.score(embeddings: embeddings)
         let metrics = ClassificationMetrics(

@@ -52,7 +52,7 @@ final class DatasetTests: XCTestCase {
         XCTAssertTrue(cache.path.hasSuffix("embeddings-fake-words_1-deadbeef.bin"))
         let texts = ["a b", "c", "a b", "d e f"]
         let direct = try embedder.embed(texts)
-        XCTAssertEqual(try CachedEmbedding.embed(texts, with: embedder, cache: cache, progressLabel: nil), direct)
+        XCTAssertEqual(try CachedEmbedding.embed(texts, with: embedder, cache: cache), direct)
         XCTAssertEqual(cache.count, 3)
         // Append a partial record, as if a run was killed mid-write; reopening ignores it.
         let handle = FileHandle(forWritingAtPath: cache.path)!
@@ -67,6 +67,6 @@ final class DatasetTests: XCTestCase {
             let modelID = "fake-words@1"
             func embed(_ texts: [String]) throws -> [[Float]] { throw ZeroShotError("should have come from the cache") }
         }
-        XCTAssertEqual(try CachedEmbedding.embed(["c"], with: Refusing(), cache: reopened, progressLabel: nil), [direct[1]])
+        XCTAssertEqual(try CachedEmbedding.embed(["c"], with: Refusing(), cache: reopened), [direct[1]])
     }
 }

@@ -1,19 +1,20 @@
 import Foundation
+import SluiceML
 
 /// A one-line progress bar on stderr: done/total, rate and ETA, redrawn at most
-/// twice a second.
-public struct ProgressBar {
-    public let label: String
-    public let total: Int
+/// twice a second. The CLI's drawing of the library's progress callbacks.
+struct ProgressBar {
+    let label: String
+    let total: Int
     private let start = Date()
     private var lastDraw = Date.distantPast
 
-    public init(label: String, total: Int) {
+    init(label: String, total: Int) {
         self.label = label
         self.total = total
     }
 
-    public mutating func update(_ done: Int, force: Bool = false) {
+    mutating func update(_ done: Int, force: Bool = false) {
         let now = Date()
         guard force || now.timeIntervalSince(lastDraw) >= 0.5 else { return }
         lastDraw = now
@@ -27,7 +28,7 @@ public struct ProgressBar {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
-    public mutating func finish() {
+    mutating func finish() {
         update(total, force: true)
         FileHandle.standardError.write(Data("\n".utf8))
     }
@@ -35,5 +36,19 @@ public struct ProgressBar {
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+extension ProgressBar {
+    /// A progress callback for `CachedEmbedding.embed` that draws a bar labelled `label`,
+    /// started at the first report, before the first batch (so nothing is drawn when
+    /// everything was cached).
+    static func embedding(_ label: String) -> (EmbeddingProgress) -> Void {
+        var bar: ProgressBar?
+        return { progress in
+            if bar == nil { bar = ProgressBar(label: label, total: progress.total) }
+            bar?.update(progress.done)
+            if progress.done >= progress.total { bar?.finish() }
+        }
     }
 }
