@@ -146,13 +146,15 @@ let package = Package(
         .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
         .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
         .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
-        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceBench", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
+        // What every test suite shares: the package's paths, bounded waits, the broker fixture.
+        .target(name: "SluiceTesting", dependencies: ["SluiceBroker"], swiftSettings: strict),
+        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceTesting", "SluiceBench", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(name: "SluiceSupervisionTests", dependencies: ["SluiceSupervision"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
-        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceML", "SluiceJSON"], swiftSettings: strict),
+        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceTesting", "SluiceML", "SluiceJSON"], swiftSettings: strict),
         .testTarget(
             name: "SluicePipelineTests",
-            dependencies: [
+            dependencies: ["SluiceTesting", 
                 "SluiceBroker", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON",
                 "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
@@ -160,20 +162,20 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorTests",
-            dependencies: ["SluiceMonitor", "SluiceEvents", "SluiceWorkflow", "SluiceJSON"],
+            dependencies: ["SluiceTesting", "SluiceMonitor", "SluiceEvents", "SluiceWorkflow", "SluiceJSON"],
             swiftSettings: strict),
         // Runs the built `sluice` binary (.build/<config>/sluice; `make test` builds it first) as a subprocess.
-        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceBroker", "SluiceKafka"], swiftSettings: strict),
+        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceTesting", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorServiceTests",
-            dependencies: [
+            dependencies: ["SluiceTesting", 
                 "SluiceBroker", "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
                 "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "SluiceRegistryTests",
-            dependencies: [
+            dependencies: ["SluiceTesting", 
                 "SluiceBroker", "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -181,22 +183,22 @@ let package = Package(
         // Real broker, real workers and the gateway over loopback HTTP; the dashboard in headless Chromium.
         .testTarget(
             name: "SluiceGatewayTests",
-            dependencies: [
+            dependencies: ["SluiceTesting", 
                 "SluiceBroker", "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
                 "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // Process-level faults (network partition in namespaces, paused broker, zombie and
         // stopped workers) against real Tansu and `sluice worker` processes, with exact id accounting.
-        .testTarget(name: "SluiceFaultTests", dependencies: ["SluiceKafka", "SluiceEvents"], swiftSettings: strict),
+        .testTarget(name: "SluiceFaultTests", dependencies: ["SluiceTesting", "SluiceKafka", "SluiceEvents"], swiftSettings: strict),
         // Replays Tests/FuzzCorpus through the fuzz harness: every seed and every past crash.
         .testTarget(name: "SluiceFuzzTests", dependencies: ["SluiceFuzzHarness"], swiftSettings: strict),
         .testTarget(
-            name: "SluiceWorkflowTests", dependencies: ["SluiceWorkflow"], swiftSettings: strict),
+            name: "SluiceWorkflowTests", dependencies: ["SluiceTesting", "SluiceWorkflow"], swiftSettings: strict),
         // Checks compose/ (Dockerfile, docker-compose.yml, prometheus.yml) without a Docker engine;
         // runs the built `sluice` binary like SluiceToolTests.
         .testTarget(
-            name: "SluiceDeployTests", dependencies: [.product(name: "Yams", package: "Yams")],
+            name: "SluiceDeployTests", dependencies: ["SluiceTesting", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTesting
 import XCTest
 import Yams
 
@@ -213,13 +214,10 @@ final class DeployFileTests: XCTestCase {
 
     // MARK: helpers
 
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-    static var binary: URL { packageRoot.appendingPathComponent(".build/release/sluice") }
+    static var binary: URL { PackagePaths.sluiceBinary }
 
     static func read(_ relative: String) throws -> String {
-        try String(contentsOf: packageRoot.appendingPathComponent(relative), encoding: .utf8)
+        try String(contentsOf: PackagePaths.root.appendingPathComponent(relative), encoding: .utf8)
     }
 
     static func services() throws -> [String: [String: Any]] {
@@ -273,7 +271,7 @@ final class DeployFileTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
+        process.currentDirectoryURL = PackagePaths.root
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = "200"
         process.environment = environment

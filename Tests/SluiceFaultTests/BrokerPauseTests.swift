@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 /// The broker process frozen (SIGSTOP) for 20 s mid-stream: every client sees silence,
@@ -36,7 +37,7 @@ final class BrokerPauseTests: FaultTestCase {
         let worker = try startWorker(workflow: workflow, stage: "relay", brokers: broker.bootstrapServers, extra: extra)
         let watch = try watch("out", on: broker)
         let feed = try startFeed(broker: broker, prefix: prefix, count: 7_000, rate: 200)
-        try waitFor("the first outputs", timeout: 45) { watch.distinctCount >= 300 }
+        try waitUntil("the first outputs", timeout: 45) { watch.distinctCount >= 300 }
         let before = watch.distinctCount
         broker.pause()
         hold(20)

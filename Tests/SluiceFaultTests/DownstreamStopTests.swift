@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 /// The second stage of a two-stage workflow frozen for 30 s while the first keeps going:
@@ -19,7 +20,7 @@ final class DownstreamStopTests: FaultTestCase {
         let watch = try watch("out", on: broker)
         let rate = 200.0
         let feed = try startFeed(broker: broker, prefix: "ds", count: 9_000, rate: rate)
-        try waitFor("the first end-to-end outputs", timeout: 45) { watch.distinctCount >= 300 }
+        try waitUntil("the first end-to-end outputs", timeout: 45) { watch.distinctCount >= 300 }
         let rssBefore = try XCTUnwrap(Self.residentKiB(second.pid))
         let before = watch.distinctCount
 
@@ -40,7 +41,7 @@ final class DownstreamStopTests: FaultTestCase {
 
         // Sample the thawed worker's memory while it works through the backlog.
         var rssPeak = rssFrozen
-        try waitFor("the backlog to drain", timeout: 60) {
+        try waitUntil("the backlog to drain", timeout: 60) {
             if let rss = Self.residentKiB(second.pid) { rssPeak = max(rssPeak, rss) }
             return watch.distinctCount >= heldBack
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceKafka
+import SluiceTesting
 import XCTest
 
 #if canImport(Glibc)
@@ -86,7 +87,7 @@ final class FaultBroker: @unchecked Sendable {
 
     static func locateTansu() throws -> String {
         if let path = ProcessInfo.processInfo.environment["SLUICE_TANSU"], !path.isEmpty { return path }
-        let path = FaultTestCase.packageRoot.appendingPathComponent(".deps/bin/tansu").path
+        let path = PackagePaths.root.appendingPathComponent(".deps/bin/tansu").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw XCTSkip("no Tansu broker at \(path) (run `make setup`)")
         }

@@ -1,13 +1,12 @@
 import Foundation
 import SluiceKafka
+import SluiceTesting
 import XCTest
 
 /// Shared frame of the fault tests: a passthrough workflow (cheap, no model), real
 /// `sluice worker` processes, a paced input feed, a live output watch, and the final
 /// exact accounting. Everything started here is killed in tearDown, even on failure.
 class FaultTestCase: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// Short consumer sessions keep the faults that outlast one short as well.
     static let sessionTimeoutMs = 6_000
     static let partitions = 4
@@ -102,18 +101,6 @@ class FaultTestCase: XCTestCase {
         return watch
     }
 
-    /// Polls `condition` every 50 ms; fails the test (and throws) after `timeout`.
-    func waitFor(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while try !condition() {
-            guard Date() < deadline else {
-                XCTFail("timed out after \(timeout) s waiting for \(what)")
-                throw FaultError("timed out waiting for \(what)")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
-
     /// Sleeps `seconds` while the stream (and the fault) runs.
     func hold(_ seconds: TimeInterval) {
         if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
@@ -131,7 +118,7 @@ class FaultTestCase: XCTestCase {
     ) throws -> FaultLedger {
         XCTAssertTrue(feed.waitUntilAcknowledged(timeout: timeout), "the feed's delivery reports came back")
         XCTAssertEqual(feed.failed, [], "every input was acknowledged by the broker (else the accounting is void)")
-        _ = try? waitFor("all \(feed.ids.count) ids out", timeout: timeout) { watch.distinctCount >= feed.ids.count }
+        _ = try? waitUntil("all \(feed.ids.count) ids out", timeout: timeout) { watch.distinctCount >= feed.ids.count }
         let ledger = try FaultLedger.read(
             bootstrapServers: broker.bootstrapServers, topic: watch.topic, partitions: Self.partitions, expecting: feed.ids)
         let recovery = watch.catchUp(of: feed.ids.prefix(heldBack), after: faultEnd)

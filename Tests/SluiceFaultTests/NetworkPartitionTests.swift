@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 /// The broker and a worker on two "hosts" (network namespaces); the link between them is
@@ -90,7 +91,7 @@ final class NetworkPartitionTests: FaultTestCase {
             workflow: workflow, stage: "relay", brokers: broker.bootstrapServers, namespace: lab.workerNamespace)
         let watch = try watch("out", on: broker)
         let feed = try startFeed(broker: broker, prefix: prefix, count: count, rate: rate)
-        try waitFor("the first outputs", timeout: 45) { watch.distinctCount >= 200 }
+        try waitUntil("the first outputs", timeout: 45) { watch.distinctCount >= 200 }
         return (feed, watch, broker, worker)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ final class WorkerProcess: @unchecked Sendable {
     var pid: pid_t { process.processIdentifier }
 
     init(workflow: String, stage: String, brokers: String, namespace: String?, extra: [String]) throws {
-        let binary = FaultTestCase.packageRoot.appendingPathComponent(".build/release/sluice").path
+        let binary = PackagePaths.root.appendingPathComponent(".build/release/sluice").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw XCTSkip("\(binary) is not built; build the `sluice` product in release first")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceKafka
+import SluiceTesting
 import XCTest
 
 /// One of two workers frozen past its session timeout: the group hands its partitions
@@ -17,11 +18,11 @@ final class ZombieWorkerTests: FaultTestCase {
         let survivor = try startWorker(workflow: workflow, stage: "relay", brokers: broker.bootstrapServers)
         let watch = try watch("out", on: broker)
         let feed = try startFeed(broker: broker, prefix: "zw", count: 8_000, rate: 200)
-        try waitFor("both workers to hold partitions", timeout: 45) {
+        try waitUntil("both workers to hold partitions", timeout: 45) {
             Self.assigned(zombie).count > 0 && Self.assigned(survivor).count > 0
                 && Self.assigned(zombie).count + Self.assigned(survivor).count == Self.partitions
         }
-        try waitFor("outputs", timeout: 30) { watch.distinctCount >= 300 }
+        try waitUntil("outputs", timeout: 30) { watch.distinctCount >= 300 }
         let zombiePartitions = Self.assigned(zombie)
         let before = watch.distinctCount
 
@@ -62,7 +63,7 @@ final class ZombieWorkerTests: FaultTestCase {
                 + "zombie commits refused \(zombie.logLines(containing: "commit of").count), "
                 + "zombie \(Self.history(zombie)), survivor \(Self.history(survivor))")
         // Drained: the group committed exactly the end of every input partition, never past it.
-        try waitFor("the group to commit everything", timeout: 20) {
+        try waitUntil("the group to commit everything", timeout: 20) {
             try committed(broker: broker).values.reduce(0, +) == Int64(feed.ids.count)
         }
         let ends = inputEnds(feed)

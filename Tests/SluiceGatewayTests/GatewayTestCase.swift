@@ -7,6 +7,7 @@ import SluiceJSON
 import SluiceKafka
 import SluicePipeline
 import SluiceRegistry
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
@@ -17,14 +18,12 @@ import XCTest
 /// A real Tansu broker, a workflow's topics, workers on threads and a gateway on a
 /// free loopback port, with a blocking HTTP client.
 class GatewayTestCase: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var broker: EmbeddedBroker!
     var gateways: [Gateway] = []
     var workers: [(worker: StageWorker, done: DispatchSemaphore)] = []
 
     override func setUpWithError() throws {
-        broker = try EmbeddedBroker()
+        broker = try TestBroker.start()
     }
 
     override func tearDown() {

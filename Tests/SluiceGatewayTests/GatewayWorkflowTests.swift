@@ -2,8 +2,9 @@ import Foundation
 import SluiceGateway
 import SluiceJSON
 import SluiceKafka
-import SluicePipeline
 import SluiceML
+import SluicePipeline
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
@@ -11,7 +12,7 @@ import XCTest
 /// predict agrees with the engine, and the dashboard draws live data in a real browser.
 final class GatewayWorkflowTests: GatewayTestCase {
     func exampleWorkflow() throws -> Workflow {
-        let workflow = try Workflow.load(path: Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
+        let workflow = try Workflow.load(path: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
         _ = try TopicApplier.apply(workflow.topics, admin: try KafkaAdmin(config: config))
         for stage in workflow.stages { try startWorker(workflow, stage: stage.name) }
         return workflow
@@ -27,7 +28,7 @@ final class GatewayWorkflowTests: GatewayTestCase {
         ]
         let encoder = try MiniLMEncoder()
         let scorer = try SentimentScorer(
-            embedder: encoder, headPath: Self.packageRoot.appendingPathComponent("models/sentiment-head.json").path)
+            embedder: encoder, headPath: PackagePaths.root.appendingPathComponent("models/sentiment-head.json").path)
         let expected = try scorer.score(texts)
         for (text, engine) in zip(texts, expected) {
             let body = JSONValue.object(["text": .string(text)]).serialized()

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceBroker
 import SluiceKafka
+import SluiceTesting
 import XCTest
 
 /// Shared helpers: a broker per test (Tansu starts in milliseconds, and
@@ -9,7 +10,7 @@ class KafkaBrokerTestCase: XCTestCase {
     var broker: EmbeddedBroker!
 
     override func setUpWithError() throws {
-        broker = try EmbeddedBroker()
+        broker = try TestBroker.start()
     }
 
     override func tearDown() {

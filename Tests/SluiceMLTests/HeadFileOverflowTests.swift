@@ -1,6 +1,7 @@
 import Foundation
 import SluiceJSON
 import SluiceML
+import SluiceTesting
 import XCTest
 
 /// Head files whose numbers pass Int.max once multiplied or added: they must be refused
@@ -16,7 +17,7 @@ final class HeadFileOverflowTests: XCTestCase {
     /// The fuzzer's input: json-c reads the 40-digit count as Int64.max, and the total of the
     /// confusion matrix overflowed when the head was written back.
     func testConfusionCountsWhoseTotalOverflowsAreRefused() throws {
-        let path = Shared.packageRoot.appendingPathComponent("Tests/FuzzCorpus/head-file/regression-confusion-total-overflow.json").path
+        let path = PackagePaths.root.appendingPathComponent("Tests/FuzzCorpus/head-file/regression-confusion-total-overflow.json").path
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
         try assertRefused(Array(bytes), mentioning: "'metrics.confusion' must hold counts")
         try assertRefused(Array(Self.softmax(metrics: #"{"confusion": [[-5, 0], [0, 0]]}"#).utf8), mentioning: "counts of at least 0")

@@ -1,23 +1,22 @@
 import Foundation
 import SluiceJSON
 import SluiceML
+import SluiceTesting
 
 /// One encoder shared by every test (loading maps 90 MB; do it once).
 enum Shared {
     static let encoder: MiniLMEncoder? = try? MiniLMEncoder(modelDirectory: modelDirectory)
 
     /// The package root, from this file's path (Tests/SluiceMLTests/TestSupport.swift).
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static var modelDirectory: String? {
-        let dir = packageRoot.appendingPathComponent(".deps/model").path
+        let dir = PackagePaths.root.appendingPathComponent(".deps/model").path
         return FileManager.default.fileExists(atPath: dir) ? dir : nil
     }
 
     /// The model's published outputs, in the repository (Fixtures/README.md says how they were made).
     static var goldenPath: String {
-        packageRoot.appendingPathComponent("Tests/SluiceMLTests/Fixtures/minilm-golden.jsonl").path
+        PackagePaths.root.appendingPathComponent("Tests/SluiceMLTests/Fixtures/minilm-golden.jsonl").path
     }
 
     struct GoldenRow { let text: String; let ids: [Int32]; let embedding: [Float] }

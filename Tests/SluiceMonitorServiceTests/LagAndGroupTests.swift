@@ -1,16 +1,17 @@
 import Foundation
 import SluiceBroker
+import SluiceEvents
 import SluiceKafka
 import SluiceMonitor
 import SluiceMonitorService
-import SluiceEvents
+import SluiceTesting
 import XCTest
 
 /// Lag and group membership against the embedded broker (Tansu).
 final class LagAndGroupTests: XCTestCase {
     var broker: EmbeddedBroker!
 
-    override func setUpWithError() throws { broker = try EmbeddedBroker() }
+    override func setUpWithError() throws { broker = try TestBroker.start() }
     override func tearDown() {
         broker?.stop()
         broker = nil

@@ -6,6 +6,7 @@ import SluiceKafka
 import SluiceMonitor
 import SluiceMonitorService
 import SluicePipeline
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
@@ -27,7 +28,7 @@ final class WorkflowMonitorTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(".deps/model").path) else {
             throw XCTSkip("no model at .deps/model; run `make setup`")
         }
-        broker = try EmbeddedBroker()
+        broker = try TestBroker.start()
     }
 
     override func tearDown() {

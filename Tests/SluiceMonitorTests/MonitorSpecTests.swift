@@ -1,13 +1,12 @@
 import Foundation
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
 final class MonitorSpecTests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func testShippedExampleHasAMonitorSection() throws {
-        let workflow = try Workflow.load(path: Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
+        let workflow = try Workflow.load(path: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
         let monitor = workflow.monitor
         XCTAssertEqual(monitor.windowsSeconds, [10, 60])
         XCTAssertEqual(monitor.targetUtilisation, 0.7)

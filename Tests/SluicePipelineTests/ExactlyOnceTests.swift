@@ -2,6 +2,7 @@ import Foundation
 import SluiceEvents
 import SluiceKafka
 import SluicePipeline
+import SluiceTesting
 import XCTest
 
 final class ExactlyOnceTests: PipelineTestCase {
@@ -10,10 +11,10 @@ final class ExactlyOnceTests: PipelineTestCase {
     /// same slot (`--instance`) fences its predecessor and aborts its open transaction.
     func testSigkilledExactlyOnceWorkerRestartedDeliversEveryEvent() throws {
         let example = try String(
-            contentsOf: Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml"), encoding: .utf8)
+            contentsOf: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml"), encoding: .utf8)
         let yaml = example
             .replacingOccurrences(of: "delivery: at-least-once", with: "delivery: exactly-once")
-            .replacingOccurrences(of: "../models/", with: Self.packageRoot.appendingPathComponent("models").path + "/")
+            .replacingOccurrences(of: "../models/", with: PackagePaths.root.appendingPathComponent("models").path + "/")
         XCTAssertNotEqual(yaml, example)
         let (workflow, path) = try workflowFile(yaml)
         XCTAssertEqual(workflow.stage(named: "features")?.delivery, .exactlyOnce)

@@ -3,6 +3,7 @@ import SluiceEvents
 import SluiceKafka
 import SluiceML
 import SluicePipeline
+import SluiceTesting
 import XCTest
 
 /// Any bytes on any stage's input end in the output or the dead-letter topic:
@@ -57,7 +58,7 @@ final class HostileRecordTests: PipelineTestCase {
     ]
 
     func testHostileRecordsAreDeadLetteredWithTheirReasonAndTheStreamGoesOn() throws {
-        let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let path = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
         let workflow = try exampleWorkflow()
         try applyTopics(workflow)
         let stages = ["features", "topics", "sentiment"]

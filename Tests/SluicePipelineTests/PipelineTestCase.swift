@@ -5,14 +5,13 @@ import SluiceEvents
 import SluiceKafka
 import SluiceML
 import SluicePipeline
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
 /// A real Tansu broker per test, the workflow's topics, workers on threads or
 /// as `sluice worker` processes, and helpers to produce and read back events.
 class PipelineTestCase: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var broker: EmbeddedBroker!
     var workers: [RunningWorker] = []
     var processes: [Process] = []
@@ -20,7 +19,7 @@ class PipelineTestCase: XCTestCase {
     var processLogs: [Int32: URL] = [:]
 
     override func setUpWithError() throws {
-        broker = try EmbeddedBroker()
+        broker = try TestBroker.start()
     }
 
     override func tearDown() {
@@ -34,7 +33,7 @@ class PipelineTestCase: XCTestCase {
 
     /// The shipped example workflow (its head path resolves against topics/).
     func exampleWorkflow() throws -> Workflow {
-        try Workflow.load(path: Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
+        try Workflow.load(path: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
     }
 
     /// A workflow written for a test, saved beside the example so relative paths resolve the same way.
@@ -68,7 +67,7 @@ class PipelineTestCase: XCTestCase {
 
     /// Starts `sluice worker` as a child process (needs the release build: `make test` builds it first).
     func startWorkerProcess(workflowPath: String, stage: String, extra: [String] = []) throws -> Process {
-        let binary = Self.packageRoot.appendingPathComponent(".build/release/sluice")
+        let binary = PackagePaths.root.appendingPathComponent(".build/release/sluice")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("\(binary.path) is not built; run `make test`, which builds it before the tests")
         }

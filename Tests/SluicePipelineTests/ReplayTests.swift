@@ -1,6 +1,7 @@
 import Foundation
 import SluiceEvents
 import SluiceKafka
+import SluiceTesting
 import XCTest
 
 final class ReplayTests: PipelineTestCase {
@@ -35,7 +36,7 @@ final class ReplayTests: PipelineTestCase {
         worker.stop()
 
         try startWorker(fixed.workflow, stage: "features")
-        let binary = Self.packageRoot.appendingPathComponent(".build/release/sluice")
+        let binary = PackagePaths.root.appendingPathComponent(".build/release/sluice")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("\(binary.path) is not built; run `make test`, which builds it before the tests")
         }

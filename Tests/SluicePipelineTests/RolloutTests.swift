@@ -6,6 +6,7 @@ import SluiceKafka
 import SluiceML
 import SluicePipeline
 import SluiceRegistry
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
@@ -14,7 +15,7 @@ import XCTest
 /// produced straight to the topic. Inputs are pre-embedded events written to the
 /// sentiment stage's input, so only the stage under test runs.
 final class RolloutTests: PipelineTestCase {
-    static let headPath = packageRoot.appendingPathComponent("models/sentiment-head.json").path
+    static let headPath = PackagePaths.root.appendingPathComponent("models/sentiment-head.json").path
 
     func rolloutWorkflow() throws -> Workflow {
         try workflowFile(
@@ -103,14 +104,6 @@ final class RolloutTests: PipelineTestCase {
         }
     }
 
-    func waitUntil(_ what: String, timeout: TimeInterval = 20, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            guard Date() < deadline else { throw PipelineError("timed out after \(timeout) s waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
-
     func version(_ event: Envelope) -> String? { event.results["sentiment"]?["head_version"]?.stringValue }
 
     // MARK: a deploy during a steady stream
@@ -181,7 +174,7 @@ final class RolloutTests: PipelineTestCase {
                 + "(\(firstNew) old, \(events.count - firstNew) new) in \(batchVersions.count) batches, \(duplicates) duplicates")
 
         // The registry shows the version the worker runs now (read at each heartbeat).
-        try waitUntil("the registry to show v2") {
+        try waitUntil("the registry to show v2", timeout: 20) {
             let view = try? RegistryView.read(config: config)
             return view?.members.first { $0.entry.member == worker.worker.registryMember }?.entry.headVersion == "v2"
         }
@@ -234,7 +227,7 @@ final class RolloutTests: PipelineTestCase {
             ("\(key)/head/other-model", Array(otherModel.serialized().utf8)), (key, state("other-model")),
         ]
         for (k, v) in bad { try produce([KafkaProducerMessage(topic: topic, key: k, value: v)]) }
-        try waitUntil("five refusals") { watcher.refusals.count >= 5 }
+        try waitUntil("five refusals", timeout: 20) { watcher.refusals.count >= 5 }
         let refusals = watcher.refusals
         XCTAssertTrue(refusals[0].contains("unreadable"), refusals[0])
         XCTAssertTrue(refusals[1].contains("'ghost' is not on the control topic"), refusals[1])
@@ -250,7 +243,7 @@ final class RolloutTests: PipelineTestCase {
 
         // A good announcement after all that still goes through.
         try deploy(workflow, good)
-        try waitUntil("v2 installed") { watcher.changes.last?.active == "v2" }
+        try waitUntil("v2 installed", timeout: 20) { watcher.changes.last?.active == "v2" }
         XCTAssertEqual(watcher.refusals.count, 5)
     }
 
@@ -279,8 +272,8 @@ final class RolloutTests: PipelineTestCase {
         let started = try deploy(workflow, try variantHead(version: "v2"), canary: 0.25)
         XCTAssertEqual(started.state.active, original)
         XCTAssertEqual(started.state.canary, ModelState.Canary(version: "v2", fraction: 0.25))
-        try waitUntil("the canary installed") { watcher.changes.last?.canary == "v2" }
-        try waitUntil("the registry to show the canary beside the active head") {
+        try waitUntil("the canary installed", timeout: 20) { watcher.changes.last?.canary == "v2" }
+        try waitUntil("the registry to show the canary beside the active head", timeout: 20) {
             let entry = (try? RegistryView.read(config: config))?.members.first {
                 $0.entry.member == worker.worker.registryMember
             }?.entry
@@ -323,7 +316,7 @@ final class RolloutTests: PipelineTestCase {
         XCTAssertEqual(promoted.state.active, "v2")
         XCTAssertNil(promoted.state.canary)
         XCTAssertEqual(promoted.state.previous, [original])
-        try waitUntil("v2 promoted") { watcher.changes.last.map { $0.active == "v2" && $0.canary == nil } ?? false }
+        try waitUntil("v2 promoted", timeout: 20) { watcher.changes.last.map { $0.active == "v2" && $0.canary == nil } ?? false }
         try produce(embeddedEvents((0..<60).map { "p\($0)" }))
         events = try readScored(count: ids.count + 60).filter { $0.id.hasPrefix("p") }
         XCTAssertEqual(events.count, 60)
@@ -332,7 +325,7 @@ final class RolloutTests: PipelineTestCase {
         let rolledBack = try rollout(workflow).rollback()
         XCTAssertEqual(rolledBack.state.active, original)
         XCTAssertEqual(rolledBack.state.previous, [])
-        try waitUntil("rolled back") { watcher.changes.last?.active == original }
+        try waitUntil("rolled back", timeout: 20) { watcher.changes.last?.active == original }
         try produce(embeddedEvents((0..<60).map { "b\($0)" }))
         events = try readScored(count: ids.count + 120).filter { $0.id.hasPrefix("b") }
         XCTAssertEqual(events.count, 60)

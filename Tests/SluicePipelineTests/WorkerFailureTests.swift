@@ -2,6 +2,7 @@ import Foundation
 import SluiceEvents
 import SluiceKafka
 import SluicePipeline
+import SluiceTesting
 import XCTest
 
 /// Workers that are killed, stopped, or see their group rebalance must lose nothing.
@@ -9,14 +10,6 @@ final class WorkerFailureTests: PipelineTestCase {
     /// Sum of the group's committed offsets on `topic` (records it has finished).
     func committedTotal(group: String, topic: String) throws -> Int64 {
         try KafkaAdmin(config: config).committedOffsets(group: group, topic: topic).values.reduce(0) { $0 + ($1 ?? 0) }
-    }
-
-    func waitFor(_ what: String, timeout: TimeInterval, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while try !condition() {
-            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
     }
 
     /// Everything in `topic` now: reads until nothing new came for a second.
@@ -40,13 +33,13 @@ final class WorkerFailureTests: PipelineTestCase {
     }
 
     func testSigkilledWorkerRestartedDeliversEveryEventAtLeastOnce() throws {
-        let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let path = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
         let workflow = try exampleWorkflow()
         try applyTopics(workflow)
         let texts = try tweets(600)
         try produce(texts.enumerated().map { event(id: "k-\($0.offset)", text: $0.element) })
         let doomed = try startWorkerProcess(workflowPath: path, stage: "features")
-        try waitFor("the first outputs", timeout: 90) { try outputCount("features") >= 100 }
+        try waitUntil("the first outputs", timeout: 90) { try outputCount("features") >= 100 }
         kill(doomed.processIdentifier, SIGKILL)
         doomed.waitUntilExit()
         XCTAssertEqual(doomed.terminationReason, .uncaughtSignal)
@@ -62,13 +55,13 @@ final class WorkerFailureTests: PipelineTestCase {
     }
 
     func testSigtermFinishesAndCommitsTheBatchSoNothingIsReprocessed() throws {
-        let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let path = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
         let workflow = try exampleWorkflow()
         try applyTopics(workflow)
         let texts = try tweets(600)
         try produce(texts.enumerated().map { event(id: "t-\($0.offset)", text: $0.element) })
         let worker = try startWorkerProcess(workflowPath: path, stage: "features")
-        try waitFor("the first outputs", timeout: 90) { try outputCount("features") >= 64 }
+        try waitUntil("the first outputs", timeout: 90) { try outputCount("features") >= 64 }
         kill(worker.processIdentifier, SIGTERM)
         worker.waitUntilExit()
         XCTAssertEqual(worker.terminationReason, .exit)
@@ -122,9 +115,9 @@ final class WorkerFailureTests: PipelineTestCase {
                 checks += 1
             }
         }
-        try waitFor("first outputs", timeout: 60) { try outputCount("features") >= 100 }
+        try waitUntil("first outputs", timeout: 60) { try outputCount("features") >= 100 }
         // The watcher's first assignment takes seconds on Tansu: read something before checking.
-        try waitFor("the watcher's first records", timeout: 30) {
+        try waitUntil("the watcher's first records", timeout: 30) {
             for record in try watcher.poll(maxRecords: 5_000, timeoutMs: 200) {
                 seen.insert(try Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0).id)
             }

@@ -5,6 +5,7 @@ import SluiceJSON
 import SluiceKafka
 import SluicePipeline
 import SluiceRegistry
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
@@ -17,7 +18,7 @@ final class RegistryTests: XCTestCase {
     var running: [(worker: StageWorker, done: DispatchGroup)] = []
     let topic = "registry-test"
 
-    override func setUpWithError() throws { broker = try EmbeddedBroker() }
+    override func setUpWithError() throws { broker = try TestBroker.start() }
 
     override func tearDown() {
         for item in running {

@@ -1,15 +1,16 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 /// The embedded broker dies with the process that started it, even when that process is SIGKILLed.
-extension SluiceToolTests {
+final class BrokerParentDeathTests: ToolTestCase {
     func testBrokerDiesWhenSluiceBrokerIsKilled() throws {
         let output = directory.appendingPathComponent("broker.out")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["broker"]
-        process.currentDirectoryURL = Self.packageRoot
+        process.currentDirectoryURL = PackagePaths.root
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = FileHandle.nullDevice
         try process.run()

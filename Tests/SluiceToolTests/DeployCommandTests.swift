@@ -1,11 +1,12 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 /// `sluice deploy` through the built binary: refusals naming problem and fix; canary, promote, rollback, show.
-extension SluiceToolTests {
+final class DeployCommandTests: ToolTestCase {
     /// The committed sentiment head with `changes` applied, written to the test folder.
     private func headFile(_ name: String, _ changes: [String: Any]) throws -> String {
-        let committed = Self.packageRoot.appendingPathComponent("models/sentiment-head.json")
+        let committed = PackagePaths.root.appendingPathComponent("models/sentiment-head.json")
         var root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: committed)) as? [String: Any])
         root.merge(changes) { _, new in new }
         let url = directory.appendingPathComponent(name)
@@ -48,7 +49,7 @@ extension SluiceToolTests {
         let good = try headFile("v2.json", ["version": "v2"])
         let original = try XCTUnwrap(
             (JSONSerialization.jsonObject(
-                with: Data(contentsOf: Self.packageRoot.appendingPathComponent("models/sentiment-head.json"))) as? [String: Any])?[
+                with: Data(contentsOf: PackagePaths.root.appendingPathComponent("models/sentiment-head.json"))) as? [String: Any])?[
                     "version"] as? String)
 
         let canary = try sluice(["deploy"] + workflow + ["--head", good, "--canary", "0.1"])

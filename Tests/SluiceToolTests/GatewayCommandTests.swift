@@ -1,11 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import SluiceTesting
 import XCTest
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// `sluice gateway` through the built binary.
-extension SluiceToolTests {
+final class GatewayCommandTests: ToolTestCase {
     /// `sluice gateway --tokens-file`: tokens (comments and blank lines skipped) guard the
     /// POST routes of the running command, and SIGTERM stops it with status 0.
     func testGatewayCommandReadsTokensFileAndStopsOnSigterm() throws {
@@ -24,7 +26,7 @@ extension SluiceToolTests {
             "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--tokens-file", tokens,
             "--brokers", broker.bootstrapServers,
         ]
-        process.currentDirectoryURL = Self.packageRoot
+        process.currentDirectoryURL = PackagePaths.root
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

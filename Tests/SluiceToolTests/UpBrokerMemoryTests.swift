@@ -1,9 +1,10 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 /// On the embedded broker (which keeps every record), `sluice up` says so at start and stops
 /// the feed once the broker passes --broker-memory-limit.
-extension SluiceToolTests {
+final class UpBrokerMemoryTests: ToolTestCase {
     func testUpStopsTheFeedWhenTheEmbeddedBrokerPassesItsMemoryLimit() throws {
         let workflow = try write("relay.yaml", """
             workflow: relay
@@ -26,7 +27,7 @@ extension SluiceToolTests {
         var environment = ProcessInfo.processInfo.environment
         environment["SLUICE_BROKERS"] = nil  // the embedded broker, not the test's
         up.environment = environment
-        up.currentDirectoryURL = Self.packageRoot
+        up.currentDirectoryURL = PackagePaths.root
         up.standardOutput = try FileHandle(forWritingTo: output)
         up.standardError = up.standardOutput
         try up.run()

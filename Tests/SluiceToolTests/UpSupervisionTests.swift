@@ -1,9 +1,10 @@
 import Foundation
 import SluiceKafka
+import SluiceTesting
 import XCTest
 
 /// `sluice up` restarts a worker that dies, the stream goes on, and a clean stop restarts nothing.
-extension SluiceToolTests {
+final class UpSupervisionTests: ToolTestCase {
     func testUpRestartsAKilledWorkerAndTheStreamGoesOn() throws {
         let workflow = try write("relay.yaml", """
             workflow: relay
@@ -26,7 +27,7 @@ extension SluiceToolTests {
         var environment = ProcessInfo.processInfo.environment
         environment["SLUICE_BROKERS"] = broker.bootstrapServers
         up.environment = environment
-        up.currentDirectoryURL = Self.packageRoot
+        up.currentDirectoryURL = PackagePaths.root
         up.standardOutput = try FileHandle(forWritingTo: output)
         up.standardError = up.standardOutput
         try up.run()

@@ -2,7 +2,7 @@ import Foundation
 import SluiceKafka
 import XCTest
 
-extension SluiceToolTests {
+final class WorkerCommandTests: ToolTestCase {
     /// A worker whose dead-letter topic is missing used to retry deliveries for
     /// 30 s and rejoin, forever (compose turns topic auto-creation off). It now
     /// stops at start, naming the topic and the command that creates it.

@@ -1,13 +1,12 @@
 import Foundation
+import SluiceTesting
 import SluiceWorkflow
 import XCTest
 
 final class WorkflowFileTests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func testShippedExampleLoadsAndChecks() throws {
-        let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let path = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
         let workflow = try Workflow.load(path: path)
         XCTAssertEqual(workflow.name, "sentiment-monitoring")
         XCTAssertEqual(workflow.stages.map(\.name), ["features", "topics", "sentiment"])
@@ -19,7 +18,7 @@ final class WorkflowFileTests: XCTestCase {
     }
 
     func testTopicsOnlyFileReadsTopics() throws {
-        let path = Self.packageRoot.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let path = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
         let topics = try Workflow.loadTopics(path: path)
         XCTAssertEqual(topics.map(\.name), ["posts", "features", "labelled", "scored", "dead-letters", "metrics", "alerts", "trends"])
     }
