@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
@@ -60,6 +62,7 @@ let package = Package(
             dependencies: [
                 "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .target(
@@ -99,6 +102,8 @@ let package = Package(
                 "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
         // Fuzzing (docs/fuzzing.md): what each untrusted-input parser must do with any bytes.

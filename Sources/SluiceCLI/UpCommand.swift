@@ -22,7 +22,8 @@ struct UpCommand: ParsableCommand {
             on --gateway-port (http://127.0.0.1:8080/ by default). A worker that exits is restarted \
             after a backoff (1 s doubling to 30 s); the screen shows restarts and the last error of a \
             worker that keeps crashing. Ctrl-C stops the feed, lets every worker finish \
-            and commit its batch, and stops the broker.
+            and commit its batch, and stops the broker. Each worker serves its own /metrics \
+            (--worker-metrics-port, counting up per worker; the addresses are printed at start).
             """)
 
     @Option(name: .long, help: "The workflow file.")
@@ -50,6 +51,11 @@ struct UpCommand: ParsableCommand {
     @Option(name: .long, help: "Port for the monitor's GET /metrics (Prometheus); 0 turns it off.")
     var metricsPort: Int = 9464
 
+    @Option(
+        name: .long,
+        help: "Port of the first worker's GET /metrics on 127.0.0.1; the next workers take the ports after it, in start order; 0 turns them off.")
+    var workerMetricsPort: Int = 9465
+
     @Option(name: .long, help: "Port for the HTTP gateway and its dashboard on 127.0.0.1; 0 turns it off.")
     var gatewayPort: Int = 8080
 
@@ -59,8 +65,9 @@ struct UpCommand: ParsableCommand {
     var brokerMemoryLimit: Int = 2048
 
     func validate() throws {
-        guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort) else {
-            throw ValidationError("--gateway-port and --metrics-port must be 0...65535")
+        guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort), (0...65535).contains(workerMetricsPort)
+        else {
+            throw ValidationError("--gateway-port, --metrics-port and --worker-metrics-port must be 0...65535")
         }
         guard rate >= 0 else { throw ValidationError("--rate must be 0 or more events per second") }
         guard brokerMemoryLimit >= 0 else { throw ValidationError("--broker-memory-limit must be 0 (no limit) or more MB") }
@@ -105,7 +112,8 @@ struct UpCommand: ParsableCommand {
         }
 
         let supervisor = try WorkerSupervisor(
-            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model
+            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model,
+            firstMetricsPort: workerMetricsPort == 0 ? nil : workerMetricsPort
         ) {
             print($0)
             fflush(nil)  // restart notices must reach a log file now, not at exit
@@ -114,6 +122,7 @@ struct UpCommand: ParsableCommand {
             for _ in 0..<(counts[stage.name] ?? stage.replicas) { try supervisor.start(stage: stage.name) }
         }
         print("started \(supervisor.count) workers; their logs are in \(supervisor.logDirectory.path)")
+        for (name, url) in supervisor.metricsAddresses { print("worker \(name): Prometheus metrics at \(url)") }
 
         let view = try LiveView(
             brokers: brokers, properties: properties, output: workflow.output, deadLetter: workflow.deadLetter,

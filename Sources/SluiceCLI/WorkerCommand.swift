@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceMonitorService
 import SluicePipeline
 import SluiceWorkflow
 
@@ -19,6 +20,12 @@ struct WorkerCommand: ParsableCommand {
 
             SIGINT / SIGTERM: stop polling, finish and commit the batch in hand, leave the \
             group, exit 0. A second signal exits at once.
+
+            Metrics: the worker serves GET /metrics (Prometheus text) on --metrics-host \
+            (127.0.0.1) and --metrics-port. By default (0) it takes a free port and logs the \
+            address ("serving Prometheus metrics at http://127.0.0.1:PORT/metrics"), so any \
+            number of workers can share a machine; give a fixed port for a scrape config, or \
+            --no-metrics for none. The names are in docs/metrics.md.
             """)
 
     @Option(name: .long, help: "The workflow file, e.g. topics/sentiment-monitoring.yaml.")
@@ -44,6 +51,21 @@ struct WorkerCommand: ParsableCommand {
         help: "exactly-once stages: a stable name for this worker's slot, so a restarted worker fences its predecessor at once.")
     var instance: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Port for GET /metrics (Prometheus); 0, the default, takes a free port and logs it.", valueName: "port"))
+    var metricsPort: Int = 0
+
+    @Option(name: .long, help: ArgumentHelp("Address the metrics endpoint binds to.", valueName: "host"))
+    var metricsHost: String = "127.0.0.1"
+
+    @Flag(name: .customLong("no-metrics"), help: "Do not serve /metrics.")
+    var noMetrics = false
+
+    func validate() throws {
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0...65535") }
+    }
+
     func run() throws {
         let workflow = try Workflow.load(path: workflow)
         guard let spec = workflow.stage(named: stage) else {
@@ -55,6 +77,14 @@ struct WorkerCommand: ParsableCommand {
             registry: registry.settings, controlTopic: noControl ? nil : ModelControl.topic)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
+        var server: MetricsServer?
+        if !noMetrics {
+            _ = MetricsExport.registry  // bootstrap before the worker makes its metric handles
+            let http = MetricsServer(host: metricsHost, port: metricsPort, logger: logger) { MetricsExport.text() }
+            try http.start()
+            server = http
+        }
+        defer { server?.stop() }
         let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)
         let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
         let signals = ShutdownSignal { _ in worker.stop() }
