@@ -44,6 +44,14 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict, linkerSettings: linkDeps),
         .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
+        // One adapter from the blocking Kafka loops to swift-service-lifecycle, and the commands' ServiceGroup.
+        .target(
+            name: "SluiceLifecycle",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
         .target(
             name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"],
@@ -55,12 +63,14 @@ let package = Package(
         // Who is running: the compacted registry topic, its announcer (heartbeats) and its reader.
         .target(
             name: "SluiceRegistry",
-            dependencies: ["SluiceKafka", "SluiceJSON", "SluiceWorkflow", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SluiceKafka", "SluiceJSON", "SluiceWorkflow", "SluiceLifecycle", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
+                "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceRegistry", "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -77,6 +87,7 @@ let package = Package(
             name: "SluiceMonitorService",
             dependencies: [
                 "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
+                "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,7 +98,7 @@ let package = Package(
             name: "SluiceGateway",
             dependencies: [
                 "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor",
-                "SluiceMonitorService", "SluicePipeline",
+                "SluiceMonitorService", "SluicePipeline", "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -100,6 +111,7 @@ let package = Package(
             dependencies: [
                 "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents", "SluicePipeline",
                 "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
+                "SluiceLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceEvents
 import SluiceKafka
+import SluiceLifecycle
 import SluiceRegistry
 import SluiceWorkflow
 
@@ -19,7 +20,10 @@ import SluiceWorkflow
 /// No batch is in flight while the consumer polls, and rebalances happen only
 /// inside poll, so a revoke never finds unacknowledged work: no commit can
 /// move past a record whose output the broker has not acknowledged.
-public final class StageWorker: @unchecked Sendable {
+///
+/// A command runs it as a service: `BlockingService("worker", worker)` runs `run()`
+/// on its own thread and calls `stop()` on graceful shutdown (SIGINT / SIGTERM).
+public final class StageWorker: BlockingRunnable, @unchecked Sendable {
     public let workflow: Workflow
     public let stage: StageSpec
     public let options: WorkerOptions
