@@ -1,5 +1,8 @@
+import Logging
 import Metrics
 import Prometheus
+import SluiceLifecycle
+import SluiceMonitorService
 import SluicePipeline
 
 /// The process's swift-metrics backend: a Prometheus registry, bootstrapped on first
@@ -20,4 +23,11 @@ enum MetricsExport {
 
     /// The exposition text (Prometheus text format 0.0.4) of everything recorded so far.
     static func text() -> String { registry.emitToString() }
+
+    /// GET /metrics with this process's metrics, as a service: it binds when the group
+    /// starts it (a port in use fails the command) and logs its address.
+    static func service(host: String, port: Int, logger: Logger) -> BlockingService {
+        let server = MetricsServer(host: host, port: port, logger: logger) { text() }
+        return BlockingService.started("metrics", start: { try server.start() }, stop: { server.stop() })
+    }
 }

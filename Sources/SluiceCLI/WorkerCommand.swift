@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SluiceMonitorService
+import ServiceLifecycle
+import SluiceLifecycle
 import SluicePipeline
 import SluiceWorkflow
 
@@ -19,7 +20,8 @@ struct WorkerCommand: ParsableCommand {
             exactly-once mode).
 
             SIGINT / SIGTERM: stop polling, finish and commit the batch in hand, leave the \
-            group, exit 0. A second signal exits at once.
+            group, exit 0. An error that stops the worker (or its metrics endpoint) is printed \
+            and the exit status is non-zero.
 
             Metrics: the worker serves GET /metrics (Prometheus text) on --metrics-host \
             (127.0.0.1) and --metrics-port. By default (0) it takes a free port and logs the \
@@ -77,19 +79,16 @@ struct WorkerCommand: ParsableCommand {
             registry: registry.settings, controlTopic: noControl ? nil : ModelControl.topic)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
-        var server: MetricsServer?
+        let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)
+        var services: [any Service] = []
         if !noMetrics {
             _ = MetricsExport.registry  // bootstrap before the worker makes its metric handles
-            let http = MetricsServer(host: metricsHost, port: metricsPort, logger: logger) { MetricsExport.text() }
-            try http.start()
-            server = http
+            services.append(MetricsExport.service(host: metricsHost, port: metricsPort, logger: logger))
         }
-        defer { server?.stop() }
-        let step = try StageFactory.make(spec, workflow: workflow, modelDirectory: model)
         let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
-        let signals = ShutdownSignal { _ in worker.stop() }
-        defer { withExtendedLifetime(signals) {} }
-        try worker.run()
+        // Last in, first out: on SIGINT / SIGTERM the worker commits its batch and leaves, then /metrics closes.
+        services.append(BlockingService("worker", worker))
+        try ServiceRunner.runBlocking(services, logger: logger)
         let counts = worker.counters.snapshot
         logger.info("stopped after \(counts.processed) records in \(counts.batches) batches (\(counts.deadLettered) dead letters)")
     }

@@ -150,7 +150,7 @@ final class WorkerChild {
 
     init(binary: URL, directory: URL, root: URL, arguments: [String]) throws {
         logURL = directory.appendingPathComponent("worker-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logURL)
         process.executableURL = binary
         process.arguments = arguments
