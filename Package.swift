@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
@@ -50,6 +52,14 @@ let package = Package(
         // The embedded Tansu broker (tests, the demo, benchmarks) and the spawner that ties children to us.
         .target(name: "SluiceBroker", dependencies: ["SluiceKafka"], swiftSettings: strict),
         .target(name: "SluiceJSON", dependencies: ["CJSONC"], swiftSettings: strict),
+        // One adapter from the blocking Kafka loops to swift-service-lifecycle, and the commands' ServiceGroup.
+        .target(
+            name: "SluiceLifecycle",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
         .target(
             name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"],
@@ -61,22 +71,28 @@ let package = Package(
         // Who is running: the compacted registry topic, its announcer (heartbeats) and its reader.
         .target(
             name: "SluiceRegistry",
-            dependencies: ["SluiceKafka", "SluiceJSON", "SluiceWorkflow", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SluiceKafka", "SluiceJSON", "SluiceWorkflow", "SluiceLifecycle", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceML", "SluiceWorkflow", "SluiceRegistry", "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         // The command line of one stage worker: `sluice worker` and a stage package's own executable.
         .target(
             name: "SluiceWorkerMain",
             dependencies: [
-                "SluiceKafka", "SluiceML", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry",
+                "SluiceKafka", "SluiceML", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry", "SluiceHTTP", "SluiceLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .target(
@@ -99,16 +115,15 @@ let package = Package(
         .target(
             name: "SluiceMonitorService",
             dependencies: [
-                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry", "SluiceHTTP",
+                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry", "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict),
         // HTTP in front of a workflow: events in, results by id, predict, status, dashboard.
         .target(
             name: "SluiceGateway",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor", "SluiceHTTP",
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor", "SluiceHTTP", "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -129,9 +144,10 @@ let package = Package(
             dependencies: [
                 "SluiceBench", "SluiceBroker", "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents",
                 "SluicePipeline", "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
-                "SluiceWorkerMain",
+                "SluiceWorkerMain", "SluiceLifecycle", "SluiceHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // Fuzzing (docs/fuzzing.md): what each untrusted-input parser must do with any bytes.
@@ -168,7 +184,7 @@ let package = Package(
         .testTarget(name: "SluiceToolTests", dependencies: ["SluiceTesting", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorServiceTests",
-            dependencies: ["SluiceTesting", 
+            dependencies: ["SluiceHTTP", "SluiceTesting", 
                 "SluiceBroker", "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
                 "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,8 +1,10 @@
 import SluiceWorkerMain
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceBroker
 import SluiceKafka
+import SluiceLifecycle
 
 /// `sluice broker`: a local Tansu broker for development, until Ctrl-C.
 struct BrokerCommand: ParsableCommand {
@@ -31,10 +33,9 @@ struct BrokerCommand: ParsableCommand {
         print("  log: \(broker.logFile.path)")
         print("Ctrl-C stops it (topics and records are lost).")
         fflush(nil)
-        let stopped = DispatchSemaphore(value: 0)
-        let signals = ShutdownSignal { _ in stopped.signal() }
-        defer { withExtendedLifetime(signals) {} }
-        while stopped.wait(timeout: .now() + 1) == .timedOut {
+        let shutdown = ServiceRunner.alongside(logger: Logger(label: "sluice.broker"))
+        defer { shutdown.finish() }
+        while !shutdown.stop.wait(seconds: 1) {
             if !broker.isRunning {
                 throw CLIError("the broker exited on its own; see its log \(broker.logFile.path)")
             }

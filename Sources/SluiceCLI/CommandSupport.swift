@@ -1,6 +1,7 @@
 import Foundation
 import SluiceEvents
 import SluiceKafka
+import SluiceLifecycle
 
 /// A command failure whose text says what went wrong and what to do; argument-parser
 /// prints it as `Error: <description>` and exits 1.
@@ -16,12 +17,12 @@ extension BrokerOptions {
     }
 }
 
-/// A flag set from a signal handler and read by a loop.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+/// A stop request a loop reads: the lifecycle's latch (set on graceful shutdown, or by the caller).
+typealias StopFlag = Latch
+
+extension Latch {
+    func set() { open() }
+    var isSet: Bool { isOpen }
 }
 
 /// Writes to stderr without buffering.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceJSON
 import SluiceKafka
+import SluiceLifecycle
 
 /// `sluice consume`: a topic's records as JSON lines on stdout.
 struct ConsumeCommand: ParsableCommand {
@@ -40,9 +42,9 @@ struct ConsumeCommand: ParsableCommand {
         defer { consumer.close() }
         let admin = try KafkaAdmin(config: config)
         _ = try existingPartitions(admin: admin, topic: topic)
-        let stop = StopFlag()
-        let signals = ShutdownSignal { _ in stop.set() }
-        defer { withExtendedLifetime(signals) {} }
+        let shutdown = ServiceRunner.alongside(logger: Logger(label: "sluice.consume"))
+        defer { shutdown.finish() }
+        let stop = shutdown.stop
 
         try consumer.subscribe(topics: [topic])
         var printed = 0

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceJSON
 import SluiceKafka
 import SluiceEvents
+import SluiceLifecycle
 import SluiceWorkflow
 
 /// `sluice dlq list|replay`: inspect and replay a workflow's dead letters.
@@ -33,9 +35,9 @@ struct DLQCommand: ParsableCommand {
                 config: KafkaConsumerConfig(
                     common: config, groupID: "sluice-dlq-list-\(UUID().uuidString.prefix(8).lowercased())"))
             defer { consumer.close() }
-            let stop = StopFlag()
-            let signals = ShutdownSignal { _ in stop.set() }
-            defer { withExtendedLifetime(signals) {} }
+            let shutdown = ServiceRunner.alongside(logger: Logger(label: "sluice.dlq"))
+            defer { shutdown.finish() }
+            let stop = shutdown.stop
 
             var total = 0
             var byReason: [String: Int] = [:]
@@ -131,9 +133,9 @@ struct DLQCommand: ParsableCommand {
             defer { consumer.close() }
             let producer = dryRun ? nil : try KafkaProducer(config: KafkaProducerConfig(common: config))
             defer { producer?.close() }
-            let stop = StopFlag()
-            let signals = ShutdownSignal { _ in stop.set() }
-            defer { withExtendedLifetime(signals) {} }
+            let shutdown = ServiceRunner.alongside(logger: Logger(label: "sluice.dlq"))
+            defer { shutdown.finish() }
+            let stop = shutdown.stop
 
             // Where the group resumes, so partitions it has already read to the end are not waited for.
             let partitions = try existingPartitions(admin: admin, topic: flow.deadLetter)

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SluiceGateway
+import SluiceLifecycle
 import SluiceRegistry
 import SluiceWorkflow
 
@@ -85,15 +86,16 @@ struct GatewayCommand: ParsableCommand {
         options.maxEventsPerRequest = maxEvents
         options.cacheCapacity = cacheSize
         options.backfill = backfill
-        let gateway = Gateway(workflow: spec, options: options, logger: Logger(label: "sluice.gateway"))
-        let bound = try gateway.start()
-        print("gateway for \(spec.name): http://\(host):\(bound)/ (dashboard), API under /v1, "
-            + "OpenAPI at /openapi.json\(options.tokens.isEmpty ? "" : "; POST routes need a bearer token")")
-        fflush(nil)
-        let stop = StopFlag()
-        let signals = ShutdownSignal { _ in stop.set() }
-        while !stop.isSet { Thread.sleep(forTimeInterval: 0.2) }
-        withExtendedLifetime(signals) {}
-        gateway.stop()
+        let logger = Logger(label: "sluice.gateway")
+        let gateway = Gateway(workflow: spec, options: options, logger: logger)
+        let (name, host, guarded) = (spec.name, host, !options.tokens.isEmpty)
+        try ServiceRunner.runBlocking(
+            [
+                gateway.service { bound in
+                    print("gateway for \(name): http://\(host):\(bound)/ (dashboard), API under /v1, "
+                        + "OpenAPI at /openapi.json\(guarded ? "; POST routes need a bearer token" : "")")
+                    fflush(nil)
+                }
+            ], logger: logger)
     }
 }

@@ -2,10 +2,11 @@ import Foundation
 import SluiceEvents
 import SluiceJSON
 import SluiceKafka
+import SluiceLifecycle
 
 /// Reads the workflow's output and dead-letter topics and keeps what the demo
 /// screen shows: rates, end-to-end latency, the last scored posts.
-final class LiveView: @unchecked Sendable {
+final class LiveView: BlockingRunnable, @unchecked Sendable {
     struct Post {
         let text: String
         let label: String
@@ -20,8 +21,7 @@ final class LiveView: @unchecked Sendable {
     private var deadCount = 0
     private var recent: [Post] = []
     private var latencies: [Double] = []
-    private let stopped = StopFlag()
-    private let finished = DispatchSemaphore(value: 0)
+    private let stopped = Latch()
 
     /// The latest closed trend window per label ("all" for the overall one) and recent alert lines.
     private var trends: [String: JSONValue] = [:]
@@ -43,15 +43,13 @@ final class LiveView: @unchecked Sendable {
         self.alertsTopic = alertsTopic
     }
 
-    func start() {
-        Thread { [self] in
-            while !stopped.isSet {
-                guard let records = try? consumer.poll(maxRecords: 500, timeoutMs: 200) else { continue }
-                for record in records { take(record) }
-            }
-            consumer.close()
-            finished.signal()
-        }.start()
+    /// Reads until `stop()`; `sluice up` runs it as a `BlockingService`.
+    func run() {
+        while !stopped.isOpen {
+            guard let records = try? consumer.poll(maxRecords: 500, timeoutMs: 200) else { continue }
+            for record in records { take(record) }
+        }
+        consumer.close()
     }
 
     private func take(_ record: KafkaRecord) {
@@ -87,10 +85,7 @@ final class LiveView: @unchecked Sendable {
     }
 
 
-    func stop() {
-        stopped.set()
-        _ = finished.wait(timeout: .now() + 5)
-    }
+    func stop() { stopped.open() }
 
     struct Figures {
         var out: Int

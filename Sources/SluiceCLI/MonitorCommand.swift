@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
+import SluiceHTTP
 import SluiceJSON
+import SluiceLifecycle
 import SluiceMonitor
 import SluiceMonitorService
 import SluiceWorkflow
@@ -74,44 +77,39 @@ struct Monitor: ParsableCommand {
                 probeSeconds: probeEvery, registry: registry.settings),
             logger: logger)
 
-        var server: MetricsServer?
-        if metricsPort != 0 {
-            let http = MetricsServer(host: metricsHost, port: metricsPort) { monitor.prometheusText() }
-            try http.start()
-            server = http
+        var services: [any Service] = []
+        let server = metricsPort == 0 ? nil : MetricsServer(host: metricsHost, port: metricsPort) { monitor.prometheusText() }
+        if let server {
+            services.append(BlockingService.started("metrics", start: { try server.start() }, stop: { server.stop() }))
         }
-        defer { server?.stop() }
-
-        let failure = Box<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            do { try monitor.run() } catch { failure.value = error }
-            done.signal()
-        }
-        thread.name = "sluice.monitor"
-        thread.start()
-        let signals = ShutdownSignal { _ in monitor.stop() }
-        defer { withExtendedLifetime(signals) {} }
-
+        services.append(BlockingService("monitor", monitor))
+        // The screen (or the JSON lines) until shutdown; stopped first, so the last line is not cut.
         let live = !json && isatty(STDOUT_FILENO) == 1
-        while done.wait(timeout: .now() + interval) == .timedOut {
-            if live {
-                print(screen(monitor, spec: spec, metricsPort: server?.port), terminator: "")
-            } else {
-                var line = monitor.snapshot().json()
-                if case .object(var fields) = line {
-                    fields["workflow"] = .string(spec.name)
-                    line = .object(fields)
-                }
-                print(line.serialized())
-            }
-            fflush(nil)
-        }
-        if let error = failure.value { throw error }
+        let (name, interval, host) = (spec.name, interval, metricsHost)
+        let stop = Latch()
+        services.append(
+            BlockingService(
+                "display",
+                run: {
+                    while !stop.wait(seconds: interval) {
+                        if live {
+                            print(Self.screen(monitor, spec: spec, metricsHost: host, metricsPort: server?.port), terminator: "")
+                        } else {
+                            var line = monitor.snapshot().json()
+                            if case .object(var fields) = line {
+                                fields["workflow"] = .string(name)
+                                line = .object(fields)
+                            }
+                            print(line.serialized())
+                        }
+                        fflush(nil)
+                    }
+                }, stop: { stop.open() }))
+        try ServiceRunner.runBlocking(services, logger: logger)
     }
 
     /// Clear screen, home, then the table and a status footer.
-    private func screen(_ monitor: WorkflowMonitor, spec: Workflow, metricsPort: Int?) -> String {
+    private static func screen(_ monitor: WorkflowMonitor, spec: Workflow, metricsHost: String, metricsPort: Int?) -> String {
         let counters = monitor.counters()
         var text = "\u{1B}[H\u{1B}[2J"
         text += "sluice monitor: \(spec.name)   \(spec.output) + \(spec.deadLetter)   "
@@ -130,15 +128,5 @@ struct Monitor: ParsableCommand {
         text += "note: \(LagReport.embeddedBrokerNote)\n"
         text += "Ctrl-C to stop\n"
         return text
-    }
-}
-
-private final class Box<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }

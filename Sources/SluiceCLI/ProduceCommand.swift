@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceEvents
 import SluiceJSON
 import SluiceKafka
+import SluiceLifecycle
 import SluiceML
 
 /// `sluice produce`: JSON lines or CSV rows from a file or stdin onto a topic.
@@ -57,9 +59,9 @@ struct ProduceCommand: ParsableCommand {
 
         let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
         let stats = DeliveryStats()
-        let stop = StopFlag()
-        let signals = ShutdownSignal { _ in stop.set() }
-        defer { withExtendedLifetime(signals) {} }
+        let shutdown = ServiceRunner.alongside(logger: Logger(label: "sluice.produce"))
+        defer { shutdown.finish() }
+        let stop = shutdown.stop
         let bucket = rate.flatMap(parsedRate).map { TokenBucket(ratePerSecond: $0) }
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1)
         let started = Date()

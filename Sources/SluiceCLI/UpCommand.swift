@@ -1,13 +1,16 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import SluiceGateway
+import SluiceHTTP
 import SluiceKafka
-import SluiceMonitorService
+import SluiceLifecycle
 import SluiceML
+import SluiceMonitorService
 import SluicePipeline
 import SluiceRegistry
+import SluiceWorkerMain
 import SluiceWorkflow
 
 struct UpCommand: ParsableCommand {
@@ -23,7 +26,10 @@ struct UpCommand: ParsableCommand {
             on --gateway-port (http://127.0.0.1:8080/ by default). A worker that exits is restarted \
             after a backoff (1 s doubling to 30 s); the screen shows restarts and the last error of a \
             worker that keeps crashing. Ctrl-C stops the feed, lets every worker finish \
-            and commit its batch, and stops the broker.
+            and commit its batch, and stops the broker. Each worker serves its own /metrics \
+            (--worker-metrics-port, counting up per worker; the addresses are printed at start). \
+            A failure of the in-process monitor or gateway stops everything and is printed, \
+            with a non-zero exit status.
             """)
 
     @Option(name: .long, help: "The workflow file.")
@@ -51,6 +57,11 @@ struct UpCommand: ParsableCommand {
     @Option(name: .long, help: "Port for the monitor's GET /metrics (Prometheus); 0 turns it off.")
     var metricsPort: Int = 9464
 
+    @Option(
+        name: .long,
+        help: "Port of the first worker's GET /metrics on 127.0.0.1; the next workers take the ports after it, in start order; 0 turns them off.")
+    var workerMetricsPort: Int = 9465
+
     @Option(name: .long, help: "Port for the HTTP gateway and its dashboard on 127.0.0.1; 0 turns it off.")
     var gatewayPort: Int = 8080
 
@@ -60,8 +71,9 @@ struct UpCommand: ParsableCommand {
     var brokerMemoryLimit: Int = 2048
 
     func validate() throws {
-        guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort) else {
-            throw ValidationError("--gateway-port and --metrics-port must be 0...65535")
+        guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort), (0...65535).contains(workerMetricsPort)
+        else {
+            throw ValidationError("--gateway-port, --metrics-port and --worker-metrics-port must be 0...65535")
         }
         guard rate >= 0 else { throw ValidationError("--rate must be 0 or more events per second") }
         guard brokerMemoryLimit >= 0 else { throw ValidationError("--broker-memory-limit must be 0 (no limit) or more MB") }
@@ -106,7 +118,8 @@ struct UpCommand: ParsableCommand {
         }
 
         let supervisor = try WorkerSupervisor(
-            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model
+            workflowPath: self.workflow, brokers: brokers, passThrough: broker.properties, model: model,
+            firstMetricsPort: workerMetricsPort == 0 ? nil : workerMetricsPort
         ) {
             print($0)
             fflush(nil)  // restart notices must reach a log file now, not at exit
@@ -115,15 +128,17 @@ struct UpCommand: ParsableCommand {
             for _ in 0..<(counts[stage.name] ?? stage.replicas) { try supervisor.start(stage: stage.name) }
         }
         print("started \(supervisor.count) workers; their logs are in \(supervisor.logDirectory.path)")
+        for (name, url) in supervisor.metricsAddresses { print("worker \(name): Prometheus metrics at \(url)") }
 
         let view = try LiveView(
             brokers: brokers, properties: properties, output: workflow.output, deadLetter: workflow.deadLetter,
             trendsTopic: workflow.monitor.trendsTopic, alertsTopic: workflow.monitor.alertsTopic)
-        view.start()
-        let monitor = noMonitor ? nil : try startMonitor(workflow, brokers: brokers, properties: properties)
-        defer { monitor?.stop() }
+        var services: [any Service] = [BlockingService("live view", view)]
+        let monitor = noMonitor ? nil : startMonitor(workflow, brokers: brokers, properties: properties)
+        defer { monitor?.server?.stop() }
+        if let monitor { services.append(BlockingService("monitor", monitor.monitor)) }
         let gateway = startGateway(workflow, brokers: brokers, properties: properties)
-        defer { gateway?.stop() }
+        if let gateway { services.append(BlockingService.started("gateway", start: {}, stop: { gateway.stop() })) }
         var feeder: DemoFeeder?
         if rate > 0 {
             let texts = try TweetCorpus.load().rows.map(\.text).filter { !$0.isEmpty }
@@ -133,15 +148,16 @@ struct UpCommand: ParsableCommand {
             feeder?.start()
         }
 
-        let stop = StopFlag()
-        let signals = ShutdownSignal { _ in stop.set() }
-        defer { withExtendedLifetime(signals) {} }
+        // One group owns the signals and runs the view, the monitor and the gateway; the
+        // screen loop runs here until a signal, --duration, or a service that failed.
+        var logger = Logger(label: "sluice.up")
+        logger.logLevel = .error
+        let shutdown = ServiceRunner.alongside(services, logger: logger)
         let screen = DemoScreen(
             workflow: workflow, brokers: brokers, embedded: embedded, supervisor: supervisor,
             gateway: gateway?.port.map { "http://127.0.0.1:\($0)" })
         let started = Date()
-        while !stop.isSet {
-            Thread.sleep(forTimeInterval: 1)
+        while !shutdown.stop.wait(seconds: 1) {
             screen.draw(
                 view: view.figures, sent: feeder?.sent ?? 0, uptime: Date().timeIntervalSince(started),
                 monitorTable: monitor?.monitor.tableText())
@@ -158,14 +174,15 @@ struct UpCommand: ParsableCommand {
         print("\nstopping: feed, then workers (each finishes and commits its batch), then the broker")
         feeder?.stop()
         supervisor.stopAll()
-        view.stop()
+        // Then the gateway, the monitor and the view, in that order; a service's error fails the command.
+        if let error = shutdown.finish() { throw error }
     }
 }
 
 extension UpCommand {
-    /// The monitor runs in this process on its own thread, publishing to the
-    /// workflow's metrics, alerts and trends topics, and serving /metrics.
-    func startMonitor(_ workflow: Workflow, brokers: String, properties: [String: String]) throws -> RunningMonitor {
+    /// The monitor runs in this process as a service of the command's group, publishing
+    /// to the workflow's metrics, alerts and trends topics, and serving /metrics.
+    func startMonitor(_ workflow: Workflow, brokers: String, properties: [String: String]) -> RunningMonitor {
         var logger = Logger(label: "sluice.monitor")
         logger.logLevel = .error  // alerts show on the screen; keep the log quiet under the live view
         let monitor = WorkflowMonitor(
@@ -209,23 +226,7 @@ extension UpCommand {
 }
 
 /// The in-process monitor of `sluice up` and its metrics endpoint.
-final class RunningMonitor: @unchecked Sendable {
+struct RunningMonitor {
     let monitor: WorkflowMonitor
     let server: MetricsServer?
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(monitor: WorkflowMonitor, server: MetricsServer?) {
-        self.monitor = monitor
-        self.server = server
-        Thread { [self] in
-            try? monitor.run()
-            finished.signal()
-        }.start()
-    }
-
-    func stop() {
-        monitor.stop()
-        _ = finished.wait(timeout: .now() + 10)
-        server?.stop()
-    }
 }

@@ -16,6 +16,8 @@ final class WorkerSupervisor: @unchecked Sendable {
         let stage: String
         let index: Int
         let log: URL
+        /// Where the worker serves /metrics; nil: it serves none. Kept across restarts.
+        let metricsPort: Int?
         var process: Process?
         var startedAt = Date()
         var backoff = RestartBackoff()
@@ -23,10 +25,11 @@ final class WorkerSupervisor: @unchecked Sendable {
         var lastExit: WorkerExit?
         var lastLines: [String] = []
 
-        init(stage: String, index: Int, log: URL) {
+        init(stage: String, index: Int, log: URL, metricsPort: Int?) {
             self.stage = stage
             self.index = index
             self.log = log
+            self.metricsPort = metricsPort
         }
 
         var name: String { "\(stage)-\(index)" }
@@ -37,6 +40,8 @@ final class WorkerSupervisor: @unchecked Sendable {
     private let brokers: String
     private let passThrough: [String]
     private let model: String?
+    /// The first worker's /metrics port, the next ones count up from it; nil: no worker serves /metrics.
+    private let firstMetricsPort: Int?
     private let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     private let lock = NSLock()
     private var slots: [Slot] = []
@@ -44,7 +49,11 @@ final class WorkerSupervisor: @unchecked Sendable {
     /// Where restart notices go (stdout in `sluice up`).
     private let say: (String) -> Void
 
-    init(workflowPath: String, brokers: String, passThrough: [String], model: String?, say: @escaping (String) -> Void) throws {
+    init(
+        workflowPath: String, brokers: String, passThrough: [String], model: String?, firstMetricsPort: Int? = nil,
+        say: @escaping (String) -> Void
+    ) throws {
+        self.firstMetricsPort = firstMetricsPort
         self.workflowPath = workflowPath
         self.brokers = brokers
         self.passThrough = passThrough
@@ -83,11 +92,18 @@ final class WorkerSupervisor: @unchecked Sendable {
     func start(stage: String) throws {
         try locked {
             let index = slots.filter { $0.stage == stage }.count
-            let slot = Slot(stage: stage, index: index, log: logDirectory.appendingPathComponent("\(stage)-\(index).log"))
+            let slot = Slot(
+                stage: stage, index: index, log: logDirectory.appendingPathComponent("\(stage)-\(index).log"),
+                metricsPort: firstMetricsPort.map { $0 + slots.count })
             FileManager.default.createFile(atPath: slot.log.path, contents: nil)
             try launch(slot)
             slots.append(slot)
         }
+    }
+
+    /// Each worker's name and its /metrics address, in start order; empty when they serve none.
+    var metricsAddresses: [(name: String, url: String)] {
+        locked { slots.compactMap { slot in slot.metricsPort.map { (slot.name, "http://127.0.0.1:\($0)/metrics") } } }
     }
 
     /// Notices exited workers and restarts those whose backoff has passed. Does nothing once stopping.
@@ -146,6 +162,7 @@ final class WorkerSupervisor: @unchecked Sendable {
         var arguments = ["worker", "--workflow", workflowPath, "--stage", slot.stage, "--brokers", brokers]
         for property in passThrough { arguments += ["--property", property] }
         if let model { arguments += ["--model", model] }
+        arguments += slot.metricsPort.map { ["--metrics-port", String($0)] } ?? ["--no-metrics"]
         let handle = try FileHandle(forWritingTo: slot.log)
         defer { try? handle.close() }  // the child keeps its own descriptor
         handle.seekToEndOfFile()

@@ -6,6 +6,7 @@ import SluiceEvents
 import SluiceHTTP
 import SluiceJSON
 import SluiceKafka
+import SluiceLifecycle
 import SluiceMonitor
 import SluiceRegistry
 import SluiceWorkflow
@@ -356,5 +357,14 @@ enum TokenCheck {
             if difference == 0 { found = true }
         }
         return found
+    }
+}
+
+extension Gateway {
+    /// The gateway as a service: `start()` (connect, follow the results, bind) when the
+    /// group starts it, which fails the group when it cannot (a missing topic, a port in
+    /// use); `stop()` on graceful shutdown. `onStarted` gets the bound port.
+    public func service(onStarted: @escaping @Sendable (Int) -> Void = { _ in }) -> BlockingService {
+        BlockingService.started("gateway", start: { [self] in onStarted(try start()) }, stop: { [self] in stop() })
     }
 }

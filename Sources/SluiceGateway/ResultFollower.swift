@@ -3,10 +3,11 @@ import Logging
 import SluiceEvents
 import SluiceJSON
 import SluiceKafka
+import SluiceLifecycle
 import SluiceWorkflow
 
-/// Follows the workflow's output and dead-letter topics on a thread of its own and
-/// files every event it sees in the result cache (and the dashboard).
+/// Follows the workflow's output and dead-letter topics on a thread of its own
+/// (`BlockingService`) and files every event it sees in the result cache (and the dashboard).
 ///
 /// It assigns every partition directly (no group: each gateway sees everything) at
 /// the high watermark minus `backfill`, taken once at start; whatever is produced
@@ -21,9 +22,8 @@ public final class ResultFollower: @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var positions: [String: Int64] = [:]
-    private var stopping = false
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private let stopping = Latch()
+    private var reading: BlockingService.Running?
     private var seen = (results: 0, deadLetters: 0)
 
     public init(
@@ -48,28 +48,22 @@ public final class ResultFollower: @unchecked Sendable {
     /// Throws when the broker cannot be reached or a topic is missing.
     public func start() throws {
         let consumer = try openSession()
-        let thread = Thread { [self] in
-            run(first: consumer)
-            finished.signal()
-        }
-        thread.name = "sluice-gateway-results"
-        self.thread = thread
-        thread.start()
+        let reading = BlockingService(
+            "gateway-results", run: { [self] in run(first: consumer) }, stop: { [stopping] in stopping.open() }
+        ).start()
+        lock.withLock { self.reading = reading }
     }
 
+    /// Ends the reading loop and waits for it to close its consumer.
     public func stop() {
-        lock.lock()
-        stopping = true
-        let started = thread != nil
-        lock.unlock()
-        if started { _ = finished.wait(timeout: .now() + 10) }
+        stopping.open()
+        lock.withLock { () -> BlockingService.Running? in
+            defer { reading = nil }
+            return reading
+        }?.stop()
     }
 
-    private var isStopping: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopping
-    }
+    private var isStopping: Bool { stopping.isOpen }
 
     private func run(first: KafkaConsumer) {
         var consumer: KafkaConsumer? = first
@@ -88,7 +82,7 @@ public final class ResultFollower: @unchecked Sendable {
                 logger.error("reading results from \(workflow.output) failed: \(error); reconnecting in 2 s")
                 consumer?.close()
                 consumer = nil
-                Thread.sleep(forTimeInterval: 2)
+                _ = stopping.wait(seconds: 2)
             }
         }
         consumer?.close()

@@ -5,6 +5,13 @@
 /// libraries do), while `_sum` and `_count` are since start, as Prometheus expects of
 /// counters. Times are in seconds, the base unit. Gauges carry the window's rates and the
 /// replica advice; `_total` counters are since start.
+///
+/// Why this is rendered by hand and not through swift-metrics / swift-prometheus (which
+/// the workers use, docs/metrics.md): these quantiles are over a sliding window of the
+/// events' own hop timestamps, recomputed from the monitor's HDR histograms at each tick,
+/// and swift-prometheus has no summary type, only cumulative histograms and counters
+/// that the process itself increments. The monitor's figures are derived from other
+/// processes' records, not recorded as they happen, so they are written here as they are.
 public enum PrometheusText {
     public static func render(current: MetricsSnapshot, sinceStart: MetricsSnapshot) -> String {
         var writer = PrometheusWriter()

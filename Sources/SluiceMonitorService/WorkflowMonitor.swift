@@ -3,6 +3,7 @@ import Logging
 import SluiceEvents
 import SluiceJSON
 import SluiceKafka
+import SluiceLifecycle
 import SluiceMonitor
 import SluiceRegistry
 import SluiceWorkflow
@@ -27,7 +28,7 @@ import SluiceWorkflow
 ///   group.
 ///
 /// Everything it exposes is thread-safe.
-public final class WorkflowMonitor: @unchecked Sendable {
+public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
     public let workflow: Workflow
     public let options: MonitorOptions
     /// `<workflow>.monitor`
@@ -43,8 +44,7 @@ public final class WorkflowMonitor: @unchecked Sendable {
     private var latestPrometheus: String
     private var latestTable: String
     private var assigned = false
-    private var stopping = false
-    private let stopSignal = DispatchSemaphore(value: 0)
+    private let stopRequest = Latch()
 
     public init(workflow: Workflow, options: MonitorOptions, logger: Logger = Logger(label: "sluice.monitor")) {
         self.workflow = workflow
@@ -85,15 +85,9 @@ public final class WorkflowMonitor: @unchecked Sendable {
     public var isAssigned: Bool { locked { assigned } }
 
     /// Asks `run()` to return after its current poll. Thread-safe.
-    public func stop() {
-        lock.lock()
-        let first = !stopping
-        stopping = true
-        lock.unlock()
-        if first { stopSignal.signal() }
-    }
+    public func stop() { stopRequest.open() }
 
-    public var isStopping: Bool { locked { stopping } }
+    public var isStopping: Bool { stopRequest.isOpen }
 
     // MARK: The loop
 
@@ -121,9 +115,12 @@ public final class WorkflowMonitor: @unchecked Sendable {
         let announcer = startAnnouncer(common)
         defer { announcer?.stop() }
 
-        let probe = Thread { [weak self] in self?.probeLoop(admin: admin) }
-        probe.name = "sluice.monitor.probe"
-        probe.start()
+        // Lag and membership off the consuming thread; ends when run() returns, however it does.
+        let probeStop = Latch()
+        let probe = BlockingService(
+            "monitor.probe", run: { [self] in probeLoop(admin: admin, until: probeStop) }, stop: { probeStop.open() }
+        ).start()
+        defer { probe.stop() }
 
         let tickMicros = Int64(options.tickSeconds * 1e6)
         let publishMicros = Int64((options.publishSeconds ?? Double(workflow.monitor.windowsSeconds.first ?? 10)) * 1e6)
@@ -150,7 +147,6 @@ public final class WorkflowMonitor: @unchecked Sendable {
         tick(now: now, producer: producer)
         publishMetrics(now: now, producer: producer)
         do { try producer.flush(timeoutMs: 5_000) } catch { logger.warning("monitor: flushing its records failed: \(error)") }
-        stopSignal.signal()  // wakes the probe thread at once
         logger.info("monitor stopped")
     }
 
@@ -264,14 +260,11 @@ public final class WorkflowMonitor: @unchecked Sendable {
 
     // MARK: Probe: lag and replicas, off the consuming thread
 
-    private func probeLoop(admin: KafkaAdmin) {
+    private func probeLoop(admin: KafkaAdmin, until stop: Latch) {
         while !isStopping {
             probeOnce(admin: admin)
-            // Sleeps until the next probe or until stop() signals.
-            if stopSignal.wait(timeout: .now() + options.probeSeconds) == .success {
-                stopSignal.signal()  // leave it set for anyone else waiting
-                break
-            }
+            // Sleeps until the next probe or until run() returns.
+            if stop.wait(seconds: options.probeSeconds) { break }
         }
     }
 

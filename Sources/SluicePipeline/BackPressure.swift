@@ -21,7 +21,7 @@ struct BackPressure {
                 if paused.isEmpty {
                     paused = try consumer.assignment()
                     try consumer.pause(paused)
-                    counters.update { $0.pauses += 1 }
+                    counters.paused()
                     logger.info("producer queue full (\(producer.inFlightCount) in flight): paused \(paused.count) partitions")
                 }
                 Thread.sleep(forTimeInterval: 0.002)

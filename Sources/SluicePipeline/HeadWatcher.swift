@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceKafka
+import SluiceLifecycle
 import SluiceML
 
 /// Follows the control topic for one stage and installs the heads it announces
@@ -9,7 +10,8 @@ import SluiceML
 /// It has its own consumer, in no group (partition 0 assigned from the start, no
 /// commits): `start()` reads to the end and applies the latest state before it
 /// returns, so a worker (re)started after a deploy runs the deployed head from its
-/// first batch; then a thread keeps polling. Every candidate is parsed and
+/// first batch; then its loop keeps polling on a
+/// thread of its own (`BlockingService`). Every candidate is parsed and
 /// validated (`HeadSlot.validate`) before anything changes: a state naming an
 /// unknown version, a corrupt state or head record, a head of the wrong model,
 /// dimension or labels is refused with a log line, and the stage keeps its heads.
@@ -32,9 +34,7 @@ public final class HeadWatcher: @unchecked Sendable {
     private var changeList: [Change] = []
     private var stopped = false
     private var pending: ModelState?
-    private var consumer: KafkaConsumer?
-    private let finished = DispatchSemaphore(value: 0)
-    private var thread: Thread?
+    private var following: BlockingService.Running?
 
     public init(config: KafkaConfig, topic: String, workflow: String, stage: String, slot: HeadSlot, logger: Logger) {
         var config = config
@@ -73,32 +73,26 @@ public final class HeadWatcher: @unchecked Sendable {
             if records.isEmpty && next >= marks.high { break }
         }
         applyChanges()
-        lock.withLock { self.consumer = consumer }
-        let thread = Thread { [self] in
-            follow(consumer)
-            finished.signal()
-        }
-        thread.name = "sluice.control"
-        lock.withLock { self.thread = thread }
-        thread.start()
+        let following = BlockingService(
+            "control", run: { [self] in follow(consumer) }, stop: { [self] in lock.withLock { stopped = true } }
+        ).start()
+        lock.withLock { self.following = following }
     }
 
+    /// Stops following and waits for the loop to close its consumer.
     public func stop() {
-        let (thread, consumer) = lock.withLock { () -> (Thread?, KafkaConsumer?) in
+        let following = lock.withLock { () -> BlockingService.Running? in
             stopped = true
-            return (self.thread, self.consumer)
+            defer { self.following = nil }
+            return self.following
         }
-        if thread != nil { finished.wait() }
-        consumer?.close()
-        lock.withLock {
-            self.thread = nil
-            self.consumer = nil
-        }
+        following?.stop()
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
     private func follow(_ consumer: KafkaConsumer) {
+        defer { consumer.close() }
         var failures = 0
         while !isStopped {
             do {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceEvents
 import SluiceKafka
+import SluiceLifecycle
 import SluiceRegistry
 import SluiceWorkflow
 
@@ -19,11 +20,15 @@ import SluiceWorkflow
 /// No batch is in flight while the consumer polls, and rebalances happen only
 /// inside poll, so a revoke never finds unacknowledged work: no commit can
 /// move past a record whose output the broker has not acknowledged.
-public final class StageWorker: @unchecked Sendable {
+///
+/// A command runs it as a service: `BlockingService("worker", worker)` runs `run()`
+/// on its own thread and calls `stop()` on graceful shutdown (SIGINT / SIGTERM).
+public final class StageWorker: BlockingRunnable, @unchecked Sendable {
     public let workflow: Workflow
     public let stage: StageSpec
     public let options: WorkerOptions
-    public let counters = WorkerCounters()
+    /// Also recorded through swift-metrics, labelled with the workflow and stage (`WorkerMetricNames`).
+    public let counters: WorkerCounters
     let processor: BatchProcessor
     let step: any Stage
     let logger: Logger
@@ -38,6 +43,7 @@ public final class StageWorker: @unchecked Sendable {
         self.options = options
         self.logger = logger
         self.step = step
+        self.counters = WorkerCounters(dimensions: [("workflow", workflow.name), ("stage", stage.name)])
         self.processor = BatchProcessor(
             workflow: workflow, stage: stage, step: step, worker: options.workerID,
             sizeLimit: RecordSizeLimit(properties: options.properties))
@@ -78,10 +84,7 @@ public final class StageWorker: @unchecked Sendable {
                 try runSession()
             } catch {
                 guard Self.isRecoverable(error) else { throw error }
-                counters.update {
-                    $0.rejoins += 1
-                    $0.lastRejoinAt = Date()
-                }
+                counters.rejoined(afterDeliveryFailure: error is SessionRestart)
                 logger.error("\(error); rejoining the group in \(backoff) s and resuming from the committed offsets")
                 Thread.sleep(forTimeInterval: backoff)
                 backoff = min(backoff * 2, 10)
@@ -155,7 +158,7 @@ public final class StageWorker: @unchecked Sendable {
         let consumer = try KafkaConsumer(config: consumerConfig())
         consumer.setRebalanceHandler { [counters, logger] event, epoch in
             rebalance.handle(event, epoch: epoch)
-            counters.update { $0.assigned = rebalance.current.map(\.description) }
+            counters.assignment(rebalance.current.map(\.description))
             logger.info("rebalance: \(event)")
         }
         let producer = try KafkaProducer(config: producerConfig())
@@ -176,20 +179,18 @@ public final class StageWorker: @unchecked Sendable {
         while !isStopping {
             let records = try pollBatch(consumer, rebalance: rebalance)
             guard !records.isEmpty else { continue }
+            let started = DispatchTime.now().uptimeNanoseconds
             let outcomes = processor.run(records.map(InputRecord.init), consumedAt: EventClock.nowMicros())
+            let stepNanoseconds = Int64(DispatchTime.now().uptimeNanoseconds - started)
             var messages: [KafkaProducerMessage] = []
-            var deadLetters = 0
+            var deadLetterReasons: [String] = []
             for (record, outcome) in zip(records, outcomes) {
                 messages.append(message(for: outcome, from: record))
-                if outcome.isDeadLetter { deadLetters += 1 }
+                if case .deadLetter(_, _, _, let reason) = outcome { deadLetterReasons.append(reason) }
             }
             try delivery.deliver(messages, consumed: records, backPressure: backPressure)
-            let processed = records.count
-            counters.update { counts in
-                counts.batches += 1
-                counts.processed += processed
-                counts.deadLettered += deadLetters
-            }
+            counters.batchDone(
+                records: records.count, deadLetterReasons: deadLetterReasons, stepNanoseconds: stepNanoseconds)
         }
         logger.info("worker \(options.workerID) stopping: last batch committed, leaving the group")
     }

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
 import SluiceKafka
+import SluiceLifecycle
 
 /// Keeps one member's registry record fresh: `start()` creates the registry topic
-/// if missing and writes the first record, then a heartbeat thread rewrites it
-/// every `heartbeatSeconds` with what `status` reports now; `stop()` ends the
-/// thread and writes a tombstone (a null value) for the member's key.
+/// if missing and writes the first record, then a heartbeat loop (on a
+/// `BlockingService` thread) rewrites it every `heartbeatSeconds` with what `status`
+/// reports now; `stop()` ends the loop and writes a tombstone (a null value) for the member's key.
 ///
 /// A registry failure never stops the member's real work: a heartbeat that cannot
 /// be delivered is logged (rate-limited by the heartbeat period) and retried at the next one.
@@ -42,10 +43,8 @@ public final class RegistryAnnouncer: @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var producer: KafkaProducer?
-    private var thread: Thread?
+    private var heartbeat: BlockingService.Running?
     private var stopped = false
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
     private var beats = 0
 
     /// `member` is the record's key, usually `Registry.memberID(workflow:stage:instance:)`.
@@ -97,28 +96,25 @@ public final class RegistryAnnouncer: @unchecked Sendable {
             logger.warning("registry topic \(settings.topic) could not be created: \(error); announcing anyway")
         }
         beat(producer)
-        let thread = Thread { [self] in
-            while wake.wait(timeout: .now() + settings.heartbeatSeconds) == .timedOut {
-                beat(producer)
-            }
-            finished.signal()
-        }
-        thread.name = "sluice.registry.heartbeat"
-        lock.withLock { self.thread = thread }
-        thread.start()
+        let wake = Latch()
+        let heartbeat = BlockingService(
+            "registry.heartbeat",
+            run: { [self] in
+                while !wake.wait(seconds: settings.heartbeatSeconds) { beat(producer) }
+            },
+            stop: { wake.open() }
+        ).start()
+        lock.withLock { self.heartbeat = heartbeat }
     }
 
     /// Ends the heartbeat and deletes the member's record (tombstone). Idempotent.
     public func stop() {
-        let (producer, thread, first) = lock.withLock { () -> (KafkaProducer?, Thread?, Bool) in
+        let (producer, heartbeat, first) = lock.withLock { () -> (KafkaProducer?, BlockingService.Running?, Bool) in
             defer { stopped = true }
-            return (self.producer, self.thread, !stopped)
+            return (self.producer, self.heartbeat, !stopped)
         }
         guard first, let producer else { return }
-        if thread != nil {
-            wake.signal()
-            finished.wait()
-        }
+        heartbeat?.stop()
         do {
             let reports = try producer.sendBatch([tombstone()], timeoutMs: 5_000)
             if let error = reports.first?.error { logger.warning("registry tombstone for \(member) failed: \(error)") }

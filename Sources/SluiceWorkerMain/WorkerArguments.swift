@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
+import SluiceLifecycle
 import SluiceML
 import SluicePipeline
 import SluiceWorkflow
@@ -23,7 +25,14 @@ public struct WorkerArguments: ParsableArguments {
         exactly-once mode).
 
         SIGINT / SIGTERM: stop polling, finish and commit the batch in hand, leave the \
-        group, exit 0. A second signal exits at once.
+        group, exit 0. An error that stops the worker (or its metrics endpoint) is printed \
+        and the exit status is non-zero.
+
+        Metrics: the worker serves GET /metrics (Prometheus text) on --metrics-host \
+        (127.0.0.1) and --metrics-port. By default (0) it takes a free port and logs the \
+        address ("serving Prometheus metrics at http://127.0.0.1:PORT/metrics"), so any \
+        number of workers can share a machine; give a fixed port for a scrape config, or \
+        --no-metrics for none. The names are in docs/metrics.md.
 
         \(EncoderOptions.environmentHelp)
         """
@@ -51,8 +60,23 @@ public struct WorkerArguments: ParsableArguments {
         help: "exactly-once stages: a stable name for this worker's slot, so a restarted worker fences its predecessor at once.")
     public var instance: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Port for GET /metrics (Prometheus); 0, the default, takes a free port and logs it.", valueName: "port"))
+    public var metricsPort: Int = 0
+
+    @Option(name: .long, help: ArgumentHelp("Address the metrics endpoint binds to.", valueName: "host"))
+    public var metricsHost: String = "127.0.0.1"
+
+    @Flag(name: .customLong("no-metrics"), help: "Do not serve /metrics.")
+    public var noMetrics = false
+
+    public func validate() throws {
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0...65535") }
+    }
+
     /// Loads the workflow with `catalog`'s tasks, builds the stage's step and runs
-    /// its worker on the calling thread until SIGINT / SIGTERM, then returns after
+    /// its worker (and its /metrics) in one ServiceGroup until SIGINT / SIGTERM, then returns after
     /// the last batch is committed. Throws for what retrying cannot fix: a bad
     /// workflow file, an unknown stage, a step that cannot be built, a missing topic.
     public func run(catalog: StageCatalog) throws {
@@ -68,10 +92,15 @@ public struct WorkerArguments: ParsableArguments {
         logger.logLevel = .info
         let step = try catalog.makeStage(
             for: spec, in: workflow, modelDirectory: model, encoderOptions: .fromEnvironment())
+        var services: [any Service] = []
+        if !noMetrics {
+            _ = MetricsExport.registry  // bootstrap before the worker makes its metric handles
+            services.append(MetricsExport.service(host: metricsHost, port: metricsPort, logger: logger))
+        }
         let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
-        let signals = ShutdownSignal { _ in worker.stop() }
-        defer { withExtendedLifetime(signals) {} }
-        try worker.run()
+        // Last in, first out: on SIGINT / SIGTERM the worker commits its batch and leaves, then /metrics closes.
+        services.append(BlockingService("worker", worker))
+        try ServiceRunner.runBlocking(services, logger: logger)
         let counts = worker.counters.snapshot
         logger.info("stopped after \(counts.processed) records in \(counts.batches) batches (\(counts.deadLettered) dead letters)")
     }

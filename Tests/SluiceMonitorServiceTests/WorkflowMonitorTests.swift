@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceBroker
+import SluiceHTTP
 import SluiceJSON
 import SluiceKafka
 import SluiceMonitor

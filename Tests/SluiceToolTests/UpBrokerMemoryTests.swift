@@ -22,6 +22,7 @@ final class UpBrokerMemoryTests: ToolTestCase {
         // A fresh Tansu already holds about 15 MB: a 1 MB limit trips at the first check.
         up.arguments = [
             "up", "--workflow", workflow, "--rate", "50", "--no-monitor", "--gateway-port", "0", "--metrics-port", "0",
+            "--worker-metrics-port", "0",
             "--duration", "20", "--broker-memory-limit", "1",
         ]
         var environment = ProcessInfo.processInfo.environment

@@ -22,6 +22,7 @@ final class UpSupervisionTests: ToolTestCase {
         up.executableURL = Self.binary
         up.arguments = [
             "up", "--workflow", workflow, "--rate", "20", "--no-monitor", "--gateway-port", "0", "--metrics-port", "0",
+            "--worker-metrics-port", "0",
             "--duration", "150",
         ]
         var environment = ProcessInfo.processInfo.environment

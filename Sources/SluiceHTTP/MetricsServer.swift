@@ -1,8 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import SluiceHTTP
-import SluiceMonitor
 
 /// Serves `GET /metrics` (Prometheus text exposition, format 0.0.4) and `GET /healthz`.
 /// Binds to 127.0.0.1 unless told otherwise: the figures name topics and groups, so
