@@ -1,6 +1,6 @@
+import Foundation
 // swift-tools-version: 6.0
 import PackageDescription
-import Foundation
 
 // librdkafka >= 2.2 comes from .deps/lib (scripts/setup.sh puts it there: the
 // system library when it is new enough, else the build inside the pinned
@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "SluiceEvents", targets: ["SluiceEvents", "SluiceJSON"]),
         .library(name: "SluicePipeline", targets: ["SluicePipeline", "SluiceWorkflow"]),
         .library(name: "SluiceWorkerMain", targets: ["SluiceWorkerMain"]),
+        // The embedded Tansu broker, for a stage package's tests.
+        .library(name: "SluiceBroker", targets: ["SluiceBroker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,7 +65,9 @@ let package = Package(
         .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
         .target(
             name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"],
-            swiftSettings: strict + [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]),
+            swiftSettings: strict + [
+                .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))
+            ]),
         .target(
             name: "SluiceWorkflow",
             dependencies: [.product(name: "Yams", package: "Yams")],
@@ -72,13 +76,15 @@ let package = Package(
         .target(
             name: "SluiceRegistry",
             dependencies: [
-                "SluiceKafka", "SluiceJSON", "SluiceWorkflow", "SluiceLifecycle", .product(name: "Logging", package: "swift-log"),
+                "SluiceKafka", "SluiceJSON", "SluiceWorkflow", "SluiceLifecycle",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceML", "SluiceWorkflow", "SluiceRegistry", "SluiceLifecycle",
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceML", "SluiceWorkflow", "SluiceRegistry",
+                "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -87,7 +93,8 @@ let package = Package(
         .target(
             name: "SluiceWorkerMain",
             dependencies: [
-                "SluiceKafka", "SluiceML", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry", "SluiceHTTP", "SluiceLifecycle",
+                "SluiceKafka", "SluiceML", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry", "SluiceHTTP",
+                "SluiceLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -115,7 +122,8 @@ let package = Package(
         .target(
             name: "SluiceMonitorService",
             dependencies: [
-                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry", "SluiceLifecycle",
+                "SluiceMonitor", "SluiceKafka", "SluiceEvents", "SluiceWorkflow", "SluiceJSON", "SluiceRegistry",
+                "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -123,7 +131,8 @@ let package = Package(
         .target(
             name: "SluiceGateway",
             dependencies: [
-                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor", "SluiceHTTP", "SluiceLifecycle",
+                "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor",
+                "SluiceHTTP", "SluiceLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -142,8 +151,10 @@ let package = Package(
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceBench", "SluiceBroker", "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON", "SluiceEvents",
-                "SluicePipeline", "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway", "SluiceSupervision",
+                "SluiceBench", "SluiceBroker", "SluiceKafka", "SluiceML", "SluiceWorkflow", "SluiceJSON",
+                "SluiceEvents",
+                "SluicePipeline", "SluiceMonitor", "SluiceMonitorService", "SluiceRegistry", "SluiceGateway",
+                "SluiceSupervision",
                 "SluiceWorkerMain", "SluiceLifecycle", "SluiceHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,20 +169,29 @@ let package = Package(
             swiftSettings: strict),
         // libFuzzer's driver when built with -DFUZZING (`make fuzz`), else a replay of files.
         .target(name: "SluiceFuzzDriver", dependencies: ["SluiceFuzzHarness", "CLibFuzzer"], swiftSettings: strict),
-        .executableTarget(name: "FuzzEnvelope", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
-        .executableTarget(name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
-        .executableTarget(name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
-        .executableTarget(name: "FuzzIntake", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzEnvelope", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzWorkflow", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzHeadFile", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzIntake", dependencies: ["SluiceFuzzDriver", "SluiceFuzzHarness"], swiftSettings: strict),
         // What every test suite shares: the package's paths, bounded waits, the broker fixture.
         .target(name: "SluiceTesting", dependencies: ["SluiceBroker"], swiftSettings: strict),
-        .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceTesting", "SluiceBench", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceKafkaTests", dependencies: ["SluiceTesting", "SluiceBench", "SluiceBroker", "SluiceKafka"],
+            swiftSettings: strict),
         .testTarget(name: "SluiceSupervisionTests", dependencies: ["SluiceSupervision"], swiftSettings: strict),
         .testTarget(name: "SluiceEventsTests", dependencies: ["SluiceEvents", "SluiceJSON"], swiftSettings: strict),
-        .testTarget(name: "SluiceMLTests", dependencies: ["SluiceTesting", "SluiceML", "SluiceJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceMLTests", dependencies: ["SluiceTesting", "SluiceML", "SluiceJSON"], swiftSettings: strict),
         .testTarget(
             name: "SluicePipelineTests",
-            dependencies: ["SluiceTesting", 
-                "SluiceBroker", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow", "SluiceJSON",
+            dependencies: [
+                "SluiceTesting",
+                "SluiceBroker", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
+                "SluiceJSON",
                 "SluiceRegistry",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -181,17 +201,22 @@ let package = Package(
             dependencies: ["SluiceTesting", "SluiceMonitor", "SluiceEvents", "SluiceWorkflow", "SluiceJSON"],
             swiftSettings: strict),
         // Runs the built `sluice` binary (.build/<config>/sluice; `make test` builds it first) as a subprocess.
-        .testTarget(name: "SluiceToolTests", dependencies: ["SluiceTesting", "SluiceBroker", "SluiceKafka"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceToolTests", dependencies: ["SluiceTesting", "SluiceBroker", "SluiceKafka"],
+            swiftSettings: strict),
         .testTarget(
             name: "SluiceMonitorServiceTests",
-            dependencies: ["SluiceHTTP", "SluiceTesting", 
-                "SluiceBroker", "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka", "SluiceEvents",
+            dependencies: [
+                "SluiceHTTP", "SluiceTesting",
+                "SluiceBroker", "SluiceMonitorService", "SluiceMonitor", "SluicePipeline", "SluiceKafka",
+                "SluiceEvents",
                 "SluiceWorkflow", "SluiceJSON", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "SluiceRegistryTests",
-            dependencies: ["SluiceTesting", 
+            dependencies: [
+                "SluiceTesting",
                 "SluiceBroker", "SluiceRegistry", "SluicePipeline", "SluiceKafka", "SluiceWorkflow", "SluiceJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -199,14 +224,18 @@ let package = Package(
         // Real broker, real workers and the gateway over loopback HTTP; the dashboard in headless Chromium.
         .testTarget(
             name: "SluiceGatewayTests",
-            dependencies: ["SluiceTesting", 
-                "SluiceBroker", "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML", "SluiceWorkflow",
+            dependencies: [
+                "SluiceTesting",
+                "SluiceBroker", "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML",
+                "SluiceWorkflow",
                 "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // Process-level faults (network partition in namespaces, paused broker, zombie and
         // stopped workers) against real Tansu and `sluice worker` processes, with exact id accounting.
-        .testTarget(name: "SluiceFaultTests", dependencies: ["SluiceTesting", "SluiceKafka", "SluiceEvents"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceFaultTests", dependencies: ["SluiceTesting", "SluiceKafka", "SluiceEvents"],
+            swiftSettings: strict),
         // Replays Tests/FuzzCorpus through the fuzz harness: every seed and every past crash.
         .testTarget(name: "SluiceFuzzTests", dependencies: ["SluiceFuzzHarness"], swiftSettings: strict),
         .testTarget(

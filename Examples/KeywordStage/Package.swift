@@ -16,7 +16,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [
         // Named, so that products resolve whatever the checkout's folder is called.
-        .package(name: "Sluice", path: "../.."),
+        .package(name: "Sluice", path: "../..")
     ],
     targets: [
         // The stage itself: no Kafka in it, so it is tested without a broker too.
@@ -41,6 +41,7 @@ let package = Package(
                 .product(name: "SluicePipeline", package: "Sluice"),
                 .product(name: "SluiceEvents", package: "Sluice"),
                 .product(name: "SluiceKafka", package: "Sluice"),
+                .product(name: "SluiceBroker", package: "Sluice"),
             ],
             linkerSettings: linkDeps),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import KeywordStage
+import SluiceBroker
 import SluiceEvents
 import SluiceKafka
 import SluicePipeline
@@ -59,8 +60,10 @@ final class KeywordWorkerTests: XCTestCase {
 
         var reasons: [String: String] = [:]
         for record in deadLetters {
-            let reason = record.headers.first { $0.key == DeadLetterHeaders.reason }?.value
-            reasons[String(decoding: record.key ?? [], as: UTF8.self)] = reason.map { String(decoding: $0, as: UTF8.self) }
+            let reason = record.headers.last { $0.key == DeadLetterHeaders.reason }?.value
+            reasons[String(decoding: record.key ?? [], as: UTF8.self)] = reason.map {
+                String(decoding: $0, as: UTF8.self)
+            }
         }
         XCTAssertEqual(reasons, ["broken": "invalid-json", "stopwords": KeywordStage.noKeywords], log)
         XCTAssertEqual(status, 0, "SIGTERM: the worker commits, leaves its group and exits 0\n\(log)")

@@ -32,7 +32,10 @@ final class KeywordsTests: XCTestCase {
         let first = try results[0].get()
         XCTAssertEqual(
             first.results["keywords"],
-            .array([.object(["term": .string("tea"), "count": .int(2)]), .object(["term": .string("coffee"), "count": .int(1)])]))
+            .array([
+                .object(["term": .string("tea"), "count": .int(2)]),
+                .object(["term": .string("coffee"), "count": .int(1)]),
+            ]))
         guard case .failure(let error) = results[1] else { return XCTFail("a text of stopwords has no keywords") }
         XCTAssertEqual(error.reason, KeywordStage.noKeywords)
     }
