@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/sluice
 
-.PHONY: setup build run test check-deps example-test bench soak fuzz fuzz-build clean
+.PHONY: setup build run test lint format check-deps example-test bench soak fuzz fuzz-build clean
 
 setup:
 	@scripts/setup.sh
@@ -19,7 +19,7 @@ run: build
 
 # No test uses @testable: without testable imports the test build reuses the
 # modules `build` compiled instead of compiling every package a second time.
-test: build check-deps
+test: build check-deps lint
 	$(SWIFT) test -c $(CONFIG) --disable-testable-imports
 	@$(MAKE) --no-print-directory example-test
 
@@ -29,6 +29,15 @@ test: build check-deps
 EXAMPLE ?= Examples/KeywordStage
 example-test: setup
 	cd $(EXAMPLE) && $(SWIFT) build -c $(CONFIG) && $(SWIFT) test -c $(CONFIG) --disable-testable-imports
+
+# The code's format (.swift-format): `make lint` checks it (make test does too),
+# `make format` rewrites the files in place.
+FORMAT_PATHS := Package.swift Sources Tests Examples
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
 
 # Each target's dependencies in Package.swift are exactly the modules it imports.
 check-deps:

@@ -82,7 +82,15 @@ public enum KafkaThroughputBenchmark {
     private final class FailureCount: @unchecked Sendable {
         private let lock = NSLock()
         private var count = 0
-        func increment() { lock.lock(); count += 1; lock.unlock() }
-        var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+        func increment() {
+            lock.lock()
+            count += 1
+            lock.unlock()
+        }
+        var value: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return count
+        }
     }
 }

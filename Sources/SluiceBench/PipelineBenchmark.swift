@@ -81,19 +81,24 @@ public struct PipelineBenchmark: Sendable {
         let allAssigned = EventClock.nowMicros()
         progress("[\(phase)] all workers hold partitions; waiting for \(texts.count) events on \(workflow.output)")
         let timeout = max(120, Double(texts.count) / 5)
-        let outputs = try reader.read(count: texts.count, timeout: timeout, progress: progressEvery(phase, total: texts.count))
+        let outputs = try reader.read(
+            count: texts.count, timeout: timeout, progress: progressEvery(phase, total: texts.count))
         guard outputs.envelopes.count >= texts.count else {
             throw PipelineError(
-                "[\(phase)] only \(outputs.envelopes.count) of \(texts.count) events reached \(workflow.output) within \(Int(timeout)) s")
+                "[\(phase)] only \(outputs.envelopes.count) of \(texts.count) events reached \(workflow.output) within \(Int(timeout)) s"
+            )
         }
         let firstStage = workflow.stages.first?.name
-        let firstConsumed = outputs.envelopes.values.compactMap { $0.hops.first { $0.stage == firstStage }?.consumedAt }.min()
+        let firstConsumed = outputs.envelopes.values.compactMap { $0.hops.first { $0.stage == firstStage }?.consumedAt }
+            .min()
         let start = min(allAssigned, firstConsumed ?? allAssigned)
         let end = outputs.envelopes.values.compactMap { $0.hops.last?.producedAt }.max() ?? EventClock.nowMicros()
         let deadLettered = workers.reduce(0) { $0 + $1.worker.counters.snapshot.deadLettered }
         var busy: [String: Double] = [:]
         for event in outputs.envelopes.values {
-            for hop in event.hops { busy[hop.stage, default: 0] += Double(hop.processMicros) / Double(max(1, hop.batchSize)) / 1e6 }
+            for hop in event.hops {
+                busy[hop.stage, default: 0] += Double(hop.processMicros) / Double(max(1, hop.batchSize)) / 1e6
+            }
         }
         return Throughput(
             events: outputs.envelopes.count, seconds: Double(end - start) / 1e6, duplicates: outputs.duplicates,
@@ -102,13 +107,16 @@ public struct PipelineBenchmark: Sendable {
 
     /// Starts the workers first, then feeds `texts` (cycled) at `rate` events/s,
     /// steadily paced, for `seconds`; latency is created_at to the last hop's produced_at.
-    public func latency(_ workflow: Workflow, texts: [String], rate: Double, seconds: Double, phase: String) throws -> Latency {
+    public func latency(_ workflow: Workflow, texts: [String], rate: Double, seconds: Double, phase: String) throws
+        -> Latency
+    {
         try applyTopics(workflow)
         let reader = try OutputReader(config: config, topic: workflow.output)
         defer { reader.close() }
         let workers = try startWorkers(workflow, phase: phase, reader: reader)
         defer { workers.forEach { $0.stop() } }
-        progress("[\(phase)] feeding \(workflow.input) at \(String(format: "%.1f", rate)) events/s for \(Int(seconds)) s")
+        progress(
+            "[\(phase)] feeding \(workflow.input) at \(String(format: "%.1f", rate)) events/s for \(Int(seconds)) s")
         let fed = try feed(texts: texts, topic: workflow.input, rate: rate, seconds: seconds, idPrefix: phase)
         progress("[\(phase)] fed \(fed) events; waiting for them on \(workflow.output)")
         let outputs = try reader.read(count: fed, timeout: 60 + seconds, progress: progressEvery(phase, total: fed))
@@ -132,11 +140,20 @@ public struct PipelineBenchmark: Sendable {
         var copy = workflow
         func rename(_ topic: String) -> String { "\(topic)-\(suffix)" }
         copy.name = "\(workflow.name)-\(suffix)"
-        copy.topics = workflow.topics.map { var t = $0; t.name = rename(t.name); return t }
+        copy.topics = workflow.topics.map {
+            var t = $0
+            t.name = rename(t.name)
+            return t
+        }
         copy.input = rename(workflow.input)
         copy.output = rename(workflow.output)
         copy.deadLetter = rename(workflow.deadLetter)
-        copy.stages = workflow.stages.map { var s = $0; s.input = rename(s.input); s.output = rename(s.output); return s }
+        copy.stages = workflow.stages.map {
+            var s = $0
+            s.input = rename(s.input)
+            s.output = rename(s.output)
+            return s
+        }
         return copy
     }
 
@@ -146,7 +163,8 @@ public struct PipelineBenchmark: Sendable {
 
     /// Creates one topic (for the peer).
     public func createTopic(_ name: String, partitions: Int) throws {
-        _ = try TopicApplier.apply([TopicSpec(name: name, partitions: partitions)], admin: try KafkaAdmin(config: config))
+        _ = try TopicApplier.apply(
+            [TopicSpec(name: name, partitions: partitions)], admin: try KafkaAdmin(config: config))
     }
 
     /// Sends `texts` as events `<idPrefix>-<i>` and waits for every acknowledgement.
@@ -161,7 +179,9 @@ public struct PipelineBenchmark: Sendable {
         }
         let reports = try producer.sendBatch(messages, timeoutMs: 120_000)
         let failed = reports.filter { !$0.isDelivered }.count
-        guard failed == 0 else { throw PipelineError("\(failed) of \(messages.count) events to \(topic) were not acknowledged") }
+        guard failed == 0 else {
+            throw PipelineError("\(failed) of \(messages.count) events to \(topic) were not acknowledged")
+        }
     }
 
     /// Steady pacing: event n is sent n / rate seconds after the start. Returns how many were acknowledged.
@@ -177,7 +197,8 @@ public struct PipelineBenchmark: Sendable {
             let id = "\(idPrefix)-\(index)"
             let event = Envelope(id: id, createdAt: EventClock.nowMicros(), text: texts[index % texts.count])
             try producer.enqueue(
-                KafkaProducerMessage(topic: topic, key: Array(id.utf8), value: event.encoded()), waitingForSpaceUpToMs: 10_000
+                KafkaProducerMessage(topic: topic, key: Array(id.utf8), value: event.encoded()),
+                waitingForSpaceUpToMs: 10_000
             ) { report in collector.add(report.isDelivered) }
         }
         try producer.flush()
@@ -192,7 +213,8 @@ public struct PipelineBenchmark: Sendable {
         var workers: [ThreadedWorker] = []
         do {
             let steps = try workflow.stages.map {
-                try StageFactory.make($0, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions)
+                try StageFactory.make(
+                    $0, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions)
             }
             for (spec, step) in zip(workflow.stages, steps).dropFirst() {
                 workers.append(worker(workflow, spec, step, phase: phase))
@@ -217,7 +239,8 @@ public struct PipelineBenchmark: Sendable {
         return ThreadedWorker(
             worker: StageWorker(
                 workflow: workflow, stage: spec, step: step,
-                options: WorkerOptions(brokers: brokers, properties: properties, workerID: "bench-\(phase)-\(spec.name)"),
+                options: WorkerOptions(
+                    brokers: brokers, properties: properties, workerID: "bench-\(phase)-\(spec.name)"),
                 logger: logger))
     }
 
@@ -280,7 +303,8 @@ final class OutputReader {
     private var pending: [KafkaRecord] = []
 
     init(config: KafkaConfig, topic: String) throws {
-        consumer = try KafkaConsumer(config: KafkaConsumerConfig(common: config, groupID: "bench-reader-\(UUID().uuidString)"))
+        consumer = try KafkaConsumer(
+            config: KafkaConsumerConfig(common: config, groupID: "bench-reader-\(UUID().uuidString)"))
         try consumer.subscribe(topics: [topic])
     }
 
@@ -290,13 +314,17 @@ final class OutputReader {
         while !assigned {
             pending += try consumer.poll(maxRecords: 1_000, timeoutMs: 100)
             assigned = !(try consumer.assignment()).isEmpty
-            guard assigned || Date() < deadline else { throw PipelineError("the output reader got no partitions within \(Int(timeout)) s") }
+            guard assigned || Date() < deadline else {
+                throw PipelineError("the output reader got no partitions within \(Int(timeout)) s")
+            }
         }
     }
 
     /// Reads until `count` distinct events are in hand or the timeout; decodes after
     /// the raw count is reached, so the reader takes little CPU from the workers meanwhile.
-    func read(count: Int, timeout: TimeInterval, progress: (Int) -> Void) throws -> (envelopes: [String: Envelope], duplicates: Int) {
+    func read(count: Int, timeout: TimeInterval, progress: (Int) -> Void) throws -> (
+        envelopes: [String: Envelope], duplicates: Int
+    ) {
         var records = pending
         pending = []
         var envelopes: [String: Envelope] = [:]
@@ -312,7 +340,9 @@ final class OutputReader {
             }
             if records.count >= count {
                 for record in records[decoded...] {
-                    guard let event = try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0) else { continue }
+                    guard let event = try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0) else {
+                        continue
+                    }
                     if envelopes.updateValue(event, forKey: event.id) != nil { duplicates += 1 }
                 }
                 decoded = records.count
@@ -321,7 +351,9 @@ final class OutputReader {
         }
         if decoded < records.count {
             for record in records[decoded...] {
-                guard let event = try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0) else { continue }
+                guard let event = try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0) else {
+                    continue
+                }
                 if envelopes.updateValue(event, forKey: event.id) != nil { duplicates += 1 }
             }
         }

@@ -30,7 +30,8 @@ public enum TansuPerfBaseline {
         let broker = try EmbeddedBroker(executable: tansu)
         defer { broker.stop() }
         let topic = "tansu-perf"
-        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "sluice-perf"))
+        let admin = try KafkaAdmin(
+            config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "sluice-perf"))
         try admin.ensureTopic(KafkaNewTopic(name: topic, partitions: 1))
 
         let process = Process()
@@ -47,9 +48,11 @@ public enum TansuPerfBaseline {
         process.waitUntilExit()
         let elapsed = Date().timeIntervalSince(started)
         guard process.terminationStatus == 0 else {
-            throw KafkaError(code: .brokerProcess, message: "tansu perf exited with status \(process.terminationStatus)")
+            throw KafkaError(
+                code: .brokerProcess, message: "tansu perf exited with status \(process.terminationStatus)")
         }
         let high = try admin.watermarks(topic: topic, partition: 0).high
-        return Result(records: high, seconds: min(elapsed, Double(seconds)), recordSize: recordSize, batchSize: batchSize)
+        return Result(
+            records: high, seconds: min(elapsed, Double(seconds)), recordSize: recordSize, batchSize: batchSize)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import SluiceKafka
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Tansu broker (in-memory storage) run as a child process on loopback, for
@@ -51,7 +51,8 @@ public final class EmbeddedBroker: @unchecked Sendable {
         try ParentTiedSpawner.shared.run(
             process, executable: self.executable,
             arguments: [
-                "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
+                "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine",
+                "memory://tansu/",
             ], deathSignal: "KILL")
         do {
             try waitUntilReady(timeout: readyTimeout)
@@ -99,7 +100,8 @@ public final class EmbeddedBroker: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.02)
         }
         // Accepting TCP is not the same as answering Kafka requests.
-        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: bootstrapServers, clientID: "sluice-embedded-probe"))
+        let admin = try KafkaAdmin(
+            config: KafkaConfig(bootstrapServers: bootstrapServers, clientID: "sluice-embedded-probe"))
         let remainingMs = max(1_000, Int(deadline.timeIntervalSinceNow * 1000))
         do {
             _ = try admin.listTopics(timeoutMs: remainingMs)

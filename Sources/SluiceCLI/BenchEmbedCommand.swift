@@ -1,7 +1,7 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceML
+import SluiceWorkerMain
 
 /// `sluice bench embed`: sentences per second of the MiniLM encoder on tweets
 /// from the corpus, at batch 1 and batch 32, against the machine's sgemm rate
@@ -30,21 +30,24 @@ struct BenchEmbed: ParsableCommand {
         let tokens = tokenCounts.reduce(0, +)
         let flops = tokenCounts.reduce(0.0) { $0 + encoder.flops(tokens: $1) }
         print("encoder options: \(encoder.options)")
-        print("model \(encoder.modelID); \(sample.count) tweets, \(tokens) tokens "
-            + "(mean \(String(format: "%.1f", Double(tokens) / Double(sample.count)))), "
-            + "\(String(format: "%.2f", flops / Double(sample.count) / 1e6)) MFLOP per text "
-            + "(\(String(format: "%.2f", flops / Double(tokens) / 1e6)) per token)")
+        print(
+            "model \(encoder.modelID); \(sample.count) tweets, \(tokens) tokens "
+                + "(mean \(String(format: "%.1f", Double(tokens) / Double(sample.count)))), "
+                + "\(String(format: "%.2f", flops / Double(sample.count) / 1e6)) MFLOP per text "
+                + "(\(String(format: "%.2f", flops / Double(tokens) / 1e6)) per token)")
 
         let sgemm1 = SgemmProbe.gflops(m: 2048, n: 1536, k: 384, threads: 1)
         let sgemm2 = SgemmProbe.gflops(m: 2048, n: 1536, k: 384, threads: 2)
         let machine = max(2 * sgemm1, sgemm2)
-        print("sgemm M=2048 N=1536 K=384: \(f1(sgemm1)) GFLOP/s on 1 thread, \(f1(sgemm2)) on 2; "
-            + "machine rate taken as \(f1(machine)) (2 cores)")
+        print(
+            "sgemm M=2048 N=1536 K=384: \(f1(sgemm1)) GFLOP/s on 1 thread, \(f1(sgemm2)) on 2; "
+                + "machine rate taken as \(f1(machine)) (2 cores)")
 
         _ = try encoder.embed(Array(sample.prefix(64)))  // warm up: touch weights, size buffers
         var results: [Int: Double] = [:]
         for batch in batches {
-            var rates: [Double] = [], cpuRates: [Double] = []
+            var rates: [Double] = []
+            var cpuRates: [Double] = []
             for _ in 0..<runs {
                 let cpu0 = cpuSeconds()
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -60,9 +63,10 @@ struct BenchEmbed: ParsableCommand {
             let median = rates.sorted()[rates.count / 2]
             results[batch] = median
             let gflops = median * flops / Double(sample.count) / 1e9
-            print("batch \(batch): \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
-                + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate; "
-                + "\(f1(cpuRates.sorted()[cpuRates.count / 2])) sentences per CPU-second")
+            print(
+                "batch \(batch): \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
+                    + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate; "
+                    + "\(f1(cpuRates.sorted()[cpuRates.count / 2])) sentences per CPU-second")
         }
         if callers > 1 {
             // Many batch-1 requests at once (a server, several partitions): callers take every n-th text.
@@ -77,13 +81,17 @@ struct BenchEmbed: ParsableCommand {
             }
             let median = rates.sorted()[rates.count / 2]
             let gflops = median * flops / Double(sample.count) / 1e9
-            print("batch 1, \(callers) concurrent callers: \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
-                + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate")
+            print(
+                "batch 1, \(callers) concurrent callers: \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
+                    + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate")
         }
-        print("load average: \(loadAverage()) (other processes share these cores; wall-clock rates drop when it exceeds 2)")
+        print(
+            "load average: \(loadAverage()) (other processes share these cores; wall-clock rates drop when it exceeds 2)"
+        )
         print("peak resident memory (VmHWM): \(peakResidentMB()) MB")
-        print("peers (docs/tansu-and-librdkafka.md, same kind of machine): PyTorch 2 threads 58 batch-1 / 94 batch-32; "
-            + "ONNX fp32 50 / 48; ONNX int8 94 / 96")
+        print(
+            "peers (docs/tansu-and-librdkafka.md, same kind of machine): PyTorch 2 threads 58 batch-1 / 94 batch-32; "
+                + "ONNX fp32 50 / 48; ONNX int8 94 / 96")
         if !noPeer { runPyTorchPeer(sample) }
     }
 
@@ -103,7 +111,7 @@ struct BenchEmbed: ParsableCommand {
 
     func peakResidentMB() -> String {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
         else { return "?" }
         let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") ?? 0
         return String(format: "%.0f", kb / 1024)
@@ -111,8 +119,12 @@ struct BenchEmbed: ParsableCommand {
 
     /// Runs scripts/bench_peer_embed.py on the same texts when sentence-transformers imports.
     func runPyTorchPeer(_ sample: [String]) {
-        guard let script = DepsLocator.find("scripts/bench_peer_embed.py"), shell(["python3", "-c", "import sentence_transformers"]) == 0
-        else { print("PyTorch peer: not run (sentence-transformers not importable)"); return }
+        guard let script = DepsLocator.find("scripts/bench_peer_embed.py"),
+            shell(["python3", "-c", "import sentence_transformers"]) == 0
+        else {
+            print("PyTorch peer: not run (sentence-transformers not importable)")
+            return
+        }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-texts-\(getpid()).txt")
         try? sample.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
             .write(to: file, atomically: true, encoding: .utf8)
@@ -122,7 +134,6 @@ struct BenchEmbed: ParsableCommand {
         print("PyTorch peer (same run):")
         _ = shell(args)
     }
-
 
     func shell(_ args: [String]) -> Int32 {
         let p = Process()

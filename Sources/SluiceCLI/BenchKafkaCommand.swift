@@ -1,8 +1,8 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceBench
 import SluiceKafka
+import SluiceWorkerMain
 
 /// `sluice bench kafka`: the Swift client's produce and consume rates against
 /// Tansu's own load generator measured in the same run.
@@ -26,14 +26,16 @@ struct BenchKafka: ParsableCommand {
 
     func validate() throws {
         guard records > 0, size > 0, partitions > 0, baselineSeconds >= 0 else {
-            throw ValidationError("--records, --size and --partitions must be positive, --baseline-seconds not negative")
+            throw ValidationError(
+                "--records, --size and --partitions must be positive, --baseline-seconds not negative")
         }
     }
 
     func run() throws {
         let target = broker.given
-        print("sluice client: \(records) records x \(size) B, \(partitions) partitions, on "
-            + (target ?? "an embedded Tansu broker") + " ...")
+        print(
+            "sluice client: \(records) records x \(size) B, \(partitions) partitions, on "
+                + (target ?? "an embedded Tansu broker") + " ...")
         fflush(nil)
         let result = try KafkaThroughputBenchmark.run(
             bootstrapServers: target, records: records, recordSize: size, partitions: partitions,
@@ -52,11 +54,13 @@ struct BenchKafka: ParsableCommand {
         print("                          produce rec/s   consume rec/s")
         print(row("sluice (librdkafka)", result.produceRecordsPerSecond, result.consumeRecordsPerSecond))
         if let baseline { print(row("tansu perf (baseline)", baseline.recordsPerSecond, nil)) }
-        print("sluice: produce = first enqueue to last delivery report; consume = first to last record polled "
-            + "(group join of \(String(format: "%.1f", result.consumerJoinSeconds)) s excluded).")
+        print(
+            "sluice: produce = first enqueue to last delivery report; consume = first to last record polled "
+                + "(group join of \(String(format: "%.1f", result.consumerJoinSeconds)) s excluded).")
         if baseline != nil {
-            print("baseline: Tansu's own generator, produce only, 1 partition, records counted by the high "
-                + "watermark after the run (may trail by one batch), divided by the run time.")
+            print(
+                "baseline: Tansu's own generator, produce only, 1 partition, records counted by the high "
+                    + "watermark after the run (may trail by one batch), divided by the run time.")
         }
     }
 

@@ -1,10 +1,10 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceBench
 import SluiceKafka
 import SluiceML
 import SluicePipeline
+import SluiceWorkerMain
 import SluiceWorkflow
 
 /// `sluice bench pipeline`: the whole workflow over Kafka, in one run, beside
@@ -32,7 +32,9 @@ struct BenchPipeline: ParsableCommand {
     @Flag(help: "Skip the Python peer even if it could run.") var noPeer = false
 
     func validate() throws {
-        guard events >= 1, passthroughEvents >= 1 else { throw ValidationError("--events and --passthrough-events must be at least 1") }
+        guard events >= 1, passthroughEvents >= 1 else {
+            throw ValidationError("--events and --passthrough-events must be at least 1")
+        }
         guard latencySeconds > 0 else { throw ValidationError("--latency-seconds must be positive") }
     }
 
@@ -76,32 +78,44 @@ struct BenchPipeline: ParsableCommand {
         let ceiling = try bench.throughput(
             passthrough, texts: (0..<passthroughEvents).map { "event \($0)" }, phase: "passthrough")
 
-        let peer = noPeer ? "Python peer: not run (--no-peer)" : runPeer(bench, texts: texts, batch: embedStage.batchSize, run: run)
+        let peer =
+            noPeer
+            ? "Python peer: not run (--no-peer)" : runPeer(bench, texts: texts, batch: embedStage.batchSize, run: run)
 
-        let stages = loaded.stages.map { "\($0.name) (\($0.task.rawValue), batch \($0.batchSize))" }.joined(separator: " -> ")
+        let stages = loaded.stages.map { "\($0.name) (\($0.task.rawValue), batch \($0.batchSize))" }.joined(
+            separator: " -> ")
         print("sluice bench pipeline: \(loaded.name): \(stages); \(texts.count) corpus texts in file order")
-        print("broker: \(embedded == nil ? brokers : "embedded Tansu at \(brokers)"); one in-process worker per stage; "
-            + "fresh topics and groups per phase")
+        print(
+            "broker: \(embedded == nil ? brokers : "embedded Tansu at \(brokers)"); one in-process worker per stage; "
+                + "fresh topics and groups per phase")
         print("")
         let ratio = flow.eventsPerSecond / encoderMean
         let embedSeconds = flow.stepSeconds.first { $0.stage == embedStage.name }?.seconds ?? 0
-        print(pad("encoder alone (MiniLMEncoder.embed, batch \(embedStage.batchSize))")
-            + "\(f1(encoderMean)) sentences/s (\(f1(encoderRate)) before the workflow phase, \(f1(encoderAfter)) after)")
-        print(pad("workflow throughput (\(loaded.stages.count) stages over Kafka)")
-            + "\(f1(flow.eventsPerSecond)) events/s = \(String(format: "%.2f", ratio)) x encoder "
-            + "(target >= 0.90: \(ratio >= 0.9 ? "met" : "NOT met")); "
-            + "\(flow.events) events in \(String(format: "%.2f", flow.seconds)) s, \(flow.duplicates) duplicates, "
-            + "\(flow.deadLettered) dead-lettered")
-        print(pad("  where the time went (steps, from the hops)")
-            + flow.stepSeconds.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ")
-            + " of \(String(format: "%.2f", flow.seconds)) s: the embed step had the wall clock "
-            + "\(String(format: "%.0f", 100 * embedSeconds / flow.seconds))% of the time; inside the worker it ran at "
-            + "\(f1(Double(flow.events) / max(1e-9, embedSeconds))) sentences/s")
-        print(pad("end-to-end latency at \(f1(latency.rate)) events/s")
-            + "p50 \(ms(latency.p50Ms)), p99 \(ms(latency.p99Ms)), max \(ms(latency.maxMs)) "
-            + "(\(latency.measured) of \(latency.fed) events fed over \(f0(latencySeconds)) s; created_at -> last hop's produced_at)")
-        print(pad("runtime ceiling (3 passthrough stages)")
-            + "\(f1(ceiling.eventsPerSecond)) events/s (\(ceiling.events) small events in \(String(format: "%.2f", ceiling.seconds)) s)")
+        print(
+            pad("encoder alone (MiniLMEncoder.embed, batch \(embedStage.batchSize))")
+                + "\(f1(encoderMean)) sentences/s (\(f1(encoderRate)) before the workflow phase, \(f1(encoderAfter)) after)"
+        )
+        print(
+            pad("workflow throughput (\(loaded.stages.count) stages over Kafka)")
+                + "\(f1(flow.eventsPerSecond)) events/s = \(String(format: "%.2f", ratio)) x encoder "
+                + "(target >= 0.90: \(ratio >= 0.9 ? "met" : "NOT met")); "
+                + "\(flow.events) events in \(String(format: "%.2f", flow.seconds)) s, \(flow.duplicates) duplicates, "
+                + "\(flow.deadLettered) dead-lettered")
+        print(
+            pad("  where the time went (steps, from the hops)")
+                + flow.stepSeconds.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ")
+                + " of \(String(format: "%.2f", flow.seconds)) s: the embed step had the wall clock "
+                + "\(String(format: "%.0f", 100 * embedSeconds / flow.seconds))% of the time; inside the worker it ran at "
+                + "\(f1(Double(flow.events) / max(1e-9, embedSeconds))) sentences/s")
+        print(
+            pad("end-to-end latency at \(f1(latency.rate)) events/s")
+                + "p50 \(ms(latency.p50Ms)), p99 \(ms(latency.p99Ms)), max \(ms(latency.maxMs)) "
+                + "(\(latency.measured) of \(latency.fed) events fed over \(f0(latencySeconds)) s; created_at -> last hop's produced_at)"
+        )
+        print(
+            pad("runtime ceiling (3 passthrough stages)")
+                + "\(f1(ceiling.eventsPerSecond)) events/s (\(ceiling.events) small events in \(String(format: "%.2f", ceiling.seconds)) s)"
+        )
         print(peer)
         print("")
         print("load average: \(loadAverage()) (2 cores shared with other processes; rates drop when it exceeds 2)")
@@ -143,7 +157,8 @@ struct BenchPipeline: ParsableCommand {
         guard let script = DepsLocator.find("scripts/bench_peer_pipeline.py") else {
             return "Python peer: not run (scripts/bench_peer_pipeline.py not found)"
         }
-        let input = "peer-posts-\(run)", output = "peer-features-\(run)"
+        let input = "peer-posts-\(run)"
+        let output = "peer-features-\(run)"
         do {
             try bench.createTopic(input, partitions: 4)
             try bench.createTopic(output, partitions: 4)
@@ -177,13 +192,14 @@ struct BenchPipeline: ParsableCommand {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-
     func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
             .joined(separator: " ") ?? "?"
     }
 
-    func pad(_ label: String) -> String { label.padding(toLength: max(52, label.count + 1), withPad: " ", startingAt: 0) + " " }
+    func pad(_ label: String) -> String {
+        label.padding(toLength: max(52, label.count + 1), withPad: " ", startingAt: 0) + " "
+    }
     func f0(_ x: Double) -> String { String(format: "%.0f", x) }
     func f1(_ x: Double) -> String { String(format: "%.1f", x) }
     func ms(_ x: Double) -> String { x >= 100 ? "\(f0(x)) ms" : "\(f1(x)) ms" }

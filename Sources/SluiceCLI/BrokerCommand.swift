@@ -1,10 +1,10 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import Logging
 import SluiceBroker
 import SluiceKafka
 import SluiceLifecycle
+import SluiceWorkerMain
 
 /// `sluice broker`: a local Tansu broker for development, until Ctrl-C.
 struct BrokerCommand: ParsableCommand {

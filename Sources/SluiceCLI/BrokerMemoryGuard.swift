@@ -18,7 +18,9 @@ struct BrokerMemoryGuard {
 
     /// The line `sluice up` prints at start.
     var announcement: String {
-        let limit = limitBytes.map { "at \($0 / 1_000_000) MB of broker memory the feed stops (--broker-memory-limit)" } ?? "no limit set"
+        let limit =
+            limitBytes.map { "at \($0 / 1_000_000) MB of broker memory the feed stops (--broker-memory-limit)" }
+            ?? "no limit set"
         return "embedded broker: Tansu keeps every record in memory and ignores retention (about 15-20 KB per event "
             + "through the shipped workflow, 1.5 MB/s at --rate 100); \(limit); for long runs use --brokers"
     }

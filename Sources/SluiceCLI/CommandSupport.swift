@@ -93,8 +93,10 @@ func readToEnd(
             try body(batch)
         } else if !assigned {
             // The idle clock starts at assignment: joining the group takes seconds on Tansu.
-            if !(try consumer.assignment()).isEmpty { assigned = true; lastProgress = Date() }
-            else if Date().timeIntervalSince(lastProgress) > 60 {
+            if !(try consumer.assignment()).isEmpty {
+                assigned = true
+                lastProgress = Date()
+            } else if Date().timeIntervalSince(lastProgress) > 60 {
                 throw CLIError("no partitions of '\(topic)' were assigned within 60 s; is the broker healthy?")
             }
         } else if Date().timeIntervalSince(lastProgress) > idleSeconds {
@@ -121,8 +123,9 @@ func partitionsText(_ count: Int) -> String { count == 1 ? "1 partition" : "\(co
 /// that auto-create topics (Tansu does) create it with default settings.
 func existingPartitions(admin: KafkaAdmin, topic: String) throws -> [Int32] {
     guard let found = try admin.listTopics().first(where: { $0.name == topic }), !found.partitions.isEmpty else {
-        throw CLIError("topic '\(topic)' does not exist: create it with `sluice topics apply WORKFLOW-FILE` "
-            + "(see `sluice topics list`)")
+        throw CLIError(
+            "topic '\(topic)' does not exist: create it with `sluice topics apply WORKFLOW-FILE` "
+                + "(see `sluice topics list`)")
     }
     return found.partitions
 }

@@ -69,9 +69,10 @@ struct ConsumeCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(out.utf8))
             printed += batch.count
             if group != nil {
-                try consumer.commit(offsets: next.map {
-                    KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
-                })
+                try consumer.commit(
+                    offsets: next.map {
+                        KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
+                    })
             }
         }
         printError("consumed \(printed) records from \(topic)" + (group.map { " (committed for group \($0))" } ?? ""))

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceEvents
 import SluiceJSON
 import SluiceKafka
-import SluiceEvents
 import SluiceLifecycle
 import SluiceWorkflow
 
@@ -104,24 +104,27 @@ struct DLQCommand: ParsableCommand {
 
         @Option(help: "The workflow file, e.g. topics/sentiment-monitoring.yaml.") var workflow: String
         @Option(help: "Only dead letters of this stage.") var stage: String?
-        @Option(help: ArgumentHelp(
-            "Only dead letters that failed since this time: ISO 8601 (2026-01-02T03:04:05Z) or a duration back "
-                + "from now (90s, 10m, 2h, 1d).", valueName: "time"))
+        @Option(
+            help: ArgumentHelp(
+                "Only dead letters that failed since this time: ISO 8601 (2026-01-02T03:04:05Z) or a duration back "
+                    + "from now (90s, 10m, 2h, 1d).", valueName: "time"))
         var since: String?
         @Flag(help: "Count what would be replayed; produce and commit nothing.") var dryRun = false
         @OptionGroup var broker: BrokerOptions
 
         func validate() throws {
             if let since, parseSince(since) == nil {
-                throw ValidationError("--since '\(since)' must be ISO 8601 (2026-01-02T03:04:05Z) or a duration like 10m")
+                throw ValidationError(
+                    "--since '\(since)' must be ISO 8601 (2026-01-02T03:04:05Z) or a duration like 10m")
             }
         }
 
         func run() throws {
             let flow = try Workflow.load(path: workflow)
             if let stage, flow.stage(named: stage) == nil {
-                throw CLIError("workflow '\(flow.name)' has no stage '\(stage)' "
-                    + "(its stages: \(flow.stages.map(\.name).joined(separator: ", ")))")
+                throw CLIError(
+                    "workflow '\(flow.name)' has no stage '\(stage)' "
+                        + "(its stages: \(flow.stages.map(\.name).joined(separator: ", ")))")
             }
             let cutoffMicros = since.flatMap { parseSince($0) }.map { Int64($0.timeIntervalSince1970 * 1e6) }
             let limit = flow.limits.maxReplayAttempts
@@ -154,21 +157,34 @@ struct DLQCommand: ParsableCommand {
             try readToEnd(consumer: consumer, admin: admin, topic: flow.deadLetter, start: start, stop: stop) { batch in
                 var messages: [KafkaProducerMessage] = []
                 for record in batch {
-                    if let stage, record.header(DeadLetterHeaders.stage) != stage { filtered += 1; continue }
-                    if let cutoffMicros, (record.failedAtMicros ?? 0) < cutoffMicros { filtered += 1; continue }
+                    if let stage, record.header(DeadLetterHeaders.stage) != stage {
+                        filtered += 1
+                        continue
+                    }
+                    if let cutoffMicros, (record.failedAtMicros ?? 0) < cutoffMicros {
+                        filtered += 1
+                        continue
+                    }
                     guard let source = record.header(DeadLetterHeaders.sourceTopic), !source.isEmpty else {
                         noSource += 1
                         continue
                     }
                     // Its value is only the first bytes of the input: replaying it would dead-letter it again.
-                    if record.header(DeadLetterHeaders.reason) == DeadLetterReason.truncated { truncated += 1; continue }
+                    if record.header(DeadLetterHeaders.reason) == DeadLetterReason.truncated {
+                        truncated += 1
+                        continue
+                    }
                     let attempts = record.header(DeadLetterHeaders.attempts).flatMap { Int($0) } ?? 0
-                    if attempts >= limit { gaveUp += 1; continue }
+                    if attempts >= limit {
+                        gaveUp += 1
+                        continue
+                    }
                     var headers = record.headers.filter {
                         !$0.key.hasPrefix(DeadLetterHeaders.prefix) && $0.key != DeadLetterHeaders.attempts
                     }
                     headers.append(KafkaHeader(key: DeadLetterHeaders.attempts, value: String(attempts + 1)))
-                    messages.append(KafkaProducerMessage(topic: source, key: record.key, value: record.value, headers: headers))
+                    messages.append(
+                        KafkaProducerMessage(topic: source, key: record.key, value: record.value, headers: headers))
                     replayed[source, default: 0] += 1
                 }
                 guard let producer else { return }
@@ -176,16 +192,20 @@ struct DLQCommand: ParsableCommand {
                     let reports = try producer.sendBatch(messages)
                     let failed = reports.filter { !$0.isDelivered }
                     if let first = failed.first?.error {
-                        throw CLIError("\(failed.count) of \(messages.count) replayed records were not delivered "
-                            + "(first error: \(first)); nothing of this batch was committed, so running the "
-                            + "replay again retries them (the delivered ones may then arrive twice)")
+                        throw CLIError(
+                            "\(failed.count) of \(messages.count) replayed records were not delivered "
+                                + "(first error: \(first)); nothing of this batch was committed, so running the "
+                                + "replay again retries them (the delivered ones may then arrive twice)")
                     }
                 }
                 var next: [Int32: Int64] = [:]
-                for record in batch { next[record.partition] = Swift.max(next[record.partition] ?? 0, record.offset + 1) }
-                try consumer.commit(offsets: next.map {
-                    KafkaTopicPartitionOffset(topic: flow.deadLetter, partition: $0.key, offset: $0.value)
-                })
+                for record in batch {
+                    next[record.partition] = Swift.max(next[record.partition] ?? 0, record.offset + 1)
+                }
+                try consumer.commit(
+                    offsets: next.map {
+                        KafkaTopicPartitionOffset(topic: flow.deadLetter, partition: $0.key, offset: $0.value)
+                    })
             }
 
             let total = replayed.values.reduce(0, +)
@@ -199,9 +219,13 @@ struct DLQCommand: ParsableCommand {
             print("skipped by filter: \(filtered)")
             print("gave up on \(gaveUp) (already replayed \(limit) times, limits.max_replay_attempts)")
             if truncated > 0 {
-                print("\(truncated) were truncated (over message.max.bytes; \(DeadLetterHeaders.originalSHA256) names the whole) and were not replayed")
+                print(
+                    "\(truncated) were truncated (over message.max.bytes; \(DeadLetterHeaders.originalSHA256) names the whole) and were not replayed"
+                )
             }
-            if noSource > 0 { print("\(noSource) had no \(DeadLetterHeaders.sourceTopic) header and were not replayed") }
+            if noSource > 0 {
+                print("\(noSource) had no \(DeadLetterHeaders.sourceTopic) header and were not replayed")
+            }
             if stop.isSet { printError("stopped early by signal; run it again to continue") }
         }
     }

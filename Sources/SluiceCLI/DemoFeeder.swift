@@ -18,7 +18,9 @@ final class DemoFeeder: @unchecked Sendable {
     private var sentCount = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    init(brokers: String, properties: [String: String], workflow: String, topic: String, texts: [String], rate: Double) throws {
+    init(brokers: String, properties: [String: String], workflow: String, topic: String, texts: [String], rate: Double)
+        throws
+    {
         producer = try KafkaProducer(
             config: KafkaProducerConfig(
                 common: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-up-feeder", properties: properties)))
@@ -45,7 +47,8 @@ final class DemoFeeder: @unchecked Sendable {
                 if due > now { Thread.sleep(forTimeInterval: Double(due - now) / 1e9) }
                 let text = texts[index % texts.count]
                 let id = "demo-\(index)"
-                let event = EventStamp.stamp(["id": .string(id), "text": .string(text)], entry: "demo", workflow: workflow)
+                let event = EventStamp.stamp(
+                    ["id": .string(id), "text": .string(text)], entry: "demo", workflow: workflow)
                 do {
                     try producer.enqueue(
                         KafkaProducerMessage(
@@ -65,7 +68,6 @@ final class DemoFeeder: @unchecked Sendable {
             finished.signal()
         }.start()
     }
-
 
     /// Idempotent: `sluice up` stops the feed early when the broker is full, then again at the end.
     func stop() {

@@ -19,49 +19,70 @@ struct DemoScreen {
 
     func draw(view: LiveView.Figures, sent: Int, uptime: TimeInterval, monitorTable: String?) {
         let (inRate, outRate) = last.rates(sent: sent, out: view.out)
-        let latency = view.p50.map { String(format: "p50 %.0f ms  p99 %.0f ms", $0, view.p99 ?? 0) } ?? "waiting for the first events"
+        let latency =
+            view.p50.map { String(format: "p50 %.0f ms  p99 %.0f ms", $0, view.p99 ?? 0) }
+            ?? "waiting for the first events"
         if !interactive {
             if Int(uptime) % 5 == 0 {
                 let memory = embedded?.residentBytes.map { "  broker \($0 / 1_000_000) MB" } ?? ""
-                print(String(format: "[%5.0fs] in %d (%.1f/s)  out %d (%.1f/s)  dead letters %d  %@%@",
-                             uptime, sent, inRate, view.out, outRate, view.dead, latency, memory))
+                print(
+                    String(
+                        format: "[%5.0fs] in %d (%.1f/s)  out %d (%.1f/s)  dead letters %d  %@%@",
+                        uptime, sent, inRate, view.out, outRate, view.dead, latency, memory))
                 fflush(nil)  // a log file or pipe (CI, the soak script) reads it as it comes
             }
             return
         }
         var lines: [String] = []
         let brokerMemory = embedded?.residentBytes.map { ", \($0 / 1_000_000) MB" } ?? ""
-        lines.append("Sluice  workflow \(workflow.name) on \(brokers)\(embedded != nil ? " (embedded broker\(brokerMemory))" : "")   up \(Int(uptime)) s")
-        lines.append("workers: " + supervisor.perStage.map { "\($0.stage) x\($0.count)" + ($0.restarts > 0 ? " (\($0.restarts) restarts)" : "") }
-                     .joined(separator: ", ") + "   logs: \(supervisor.logDirectory.path)")
+        lines.append(
+            "Sluice  workflow \(workflow.name) on \(brokers)\(embedded != nil ? " (embedded broker\(brokerMemory))" : "")   up \(Int(uptime)) s"
+        )
+        lines.append(
+            "workers: "
+                + supervisor.perStage.map {
+                    "\($0.stage) x\($0.count)" + ($0.restarts > 0 ? " (\($0.restarts) restarts)" : "")
+                }
+                .joined(separator: ", ") + "   logs: \(supervisor.logDirectory.path)")
         for worker in supervisor.crashLooping {
-            lines.append("  \(worker.name) keeps crashing (\(worker.crashes) in a row, last: \(worker.exit)); restarts back off up to 30 s")
+            lines.append(
+                "  \(worker.name) keeps crashing (\(worker.crashes) in a row, last: \(worker.exit)); restarts back off up to 30 s"
+            )
             for line in worker.lines { lines.append("    | " + String(line.prefix(100))) }
         }
         if let gateway { lines.append("dashboard and HTTP API: \(gateway)/   (OpenAPI: \(gateway)/openapi.json)") }
         lines.append("")
         lines.append(String(format: "in   %7.1f events/s   (%d fed)", inRate, sent))
-        lines.append(String(format: "out  %7.1f events/s   (%d scored)   dead letters %d", outRate, view.out, view.dead))
+        lines.append(
+            String(format: "out  %7.1f events/s   (%d scored)   dead letters %d", outRate, view.out, view.dead))
         lines.append("end-to-end latency: \(latency)")
         lines.append("")
         lines.append("last scored posts (sentiment score, topic, latency):")
         for post in view.recent.reversed() {
             let text = post.text.replacingOccurrences(of: "\n", with: " ")
-            lines.append("  " + String(format: "%+.2f", post.score) + "  " + padded(post.label, 11)
-                         + String(format: "%5.0f ms  ", post.latencyMs) + String(text.prefix(70)))
+            lines.append(
+                "  " + String(format: "%+.2f", post.score) + "  " + padded(post.label, 11)
+                    + String(format: "%5.0f ms  ", post.latencyMs) + String(text.prefix(70)))
         }
         if let monitorTable {
             lines.append("")
-            lines.append("monitor (per stage: throughput, processing time d, batch, lag, replicas vs advice; per hop: delays):")
+            lines.append(
+                "monitor (per stage: throughput, processing time d, batch, lag, replicas vs advice; per hop: delays):")
             lines.append(monitorTable)
         }
         lines.append("")
         lines.append("sentiment trends (last closed \(workflow.monitor.trendWindowSeconds) s window per topic):")
-        if view.trends.isEmpty { lines.append("  (the first window closes \(workflow.monitor.trendWindowSeconds) s after the first events)") }
+        if view.trends.isEmpty {
+            lines.append("  (the first window closes \(workflow.monitor.trendWindowSeconds) s after the first events)")
+        }
         for (label, window) in view.trends.sorted(by: { $0.key < $1.key }) {
-            lines.append("  " + padded(label, 11) + String(format: " n=%-5d mean %+.2f   negative %3.0f%%   positive %3.0f%%",
-                                window["count"]?.intValue ?? 0, window["mean_score"]?.doubleValue ?? 0,
-                                100 * (window["negative_share"]?.doubleValue ?? 0), 100 * (window["positive_share"]?.doubleValue ?? 0)))
+            lines.append(
+                "  " + padded(label, 11)
+                    + String(
+                        format: " n=%-5d mean %+.2f   negative %3.0f%%   positive %3.0f%%",
+                        window["count"]?.intValue ?? 0, window["mean_score"]?.doubleValue ?? 0,
+                        100 * (window["negative_share"]?.doubleValue ?? 0),
+                        100 * (window["positive_share"]?.doubleValue ?? 0)))
         }
         lines.append("alerts: " + (view.alerts.isEmpty ? "none so far" : view.alerts.joined(separator: "; ")))
         lines.append("")

@@ -1,9 +1,9 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceKafka
 import SluiceML
 import SluicePipeline
+import SluiceWorkerMain
 import SluiceWorkflow
 
 /// `sluice deploy [announce]|promote|rollback|show`: model rollout over the control topic.
@@ -55,7 +55,8 @@ struct DeployCommand: ParsableCommand {
     }
 
     struct Promote: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End the canary: its version becomes the active head.")
+        static let configuration = CommandConfiguration(
+            abstract: "End the canary: its version becomes the active head.")
         @OptionGroup var target: Target
         func run() throws {
             let rollout = try target.rollout()
@@ -82,14 +83,19 @@ struct DeployCommand: ParsableCommand {
             let fold = try rollout.read()
             let versions = fold.heads.keys.sorted()
             guard let state = rollout.state(in: fold) else {
-                if json { print("null") } else {
+                if json {
+                    print("null")
+                } else {
                     print(
                         "\(rollout.stateKey): nothing deployed; workers run the workflow file's head "
                             + "'\(rollout.slot.current.active.version)'")
                 }
                 return
             }
-            if json { print(state.json().serialized()); return }
+            if json {
+                print(state.json().serialized())
+                return
+            }
             print(describe(state, rollout))
             print("  versions on \(rollout.topic): \(versions.joined(separator: ", "))")
         }
@@ -101,7 +107,8 @@ func makeRollout(workflow path: String, stage: String, model: String?, broker: B
     let config = try broker.kafkaConfig(clientID: "sluice-deploy")
     do {
         return try ModelRollout.target(
-            workflow: workflow, stage: stage, config: config, topic: SluiceEnvironment.controlTopic, modelDirectory: model,
+            workflow: workflow, stage: stage, config: config, topic: SluiceEnvironment.controlTopic,
+            modelDirectory: model,
             by: SluiceEnvironment.announcer)
     } catch {
         throw CLIError("\(path): \(error.description)")

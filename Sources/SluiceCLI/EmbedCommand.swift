@@ -1,8 +1,8 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceJSON
 import SluiceML
+import SluiceWorkerMain
 
 /// `sluice embed`: texts on stdin (plain lines, or JSON lines with a "text"
 /// field), one JSON line out per input with its "embedding" (and "input_ids").

@@ -1,10 +1,10 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import Logging
 import SluiceGateway
 import SluiceLifecycle
 import SluiceRegistry
+import SluiceWorkerMain
 import SluiceWorkflow
 
 /// `sluice gateway`: HTTP in front of a running workflow.
@@ -38,7 +38,9 @@ struct GatewayCommand: ParsableCommand {
     @Option(name: .long, help: "Port to listen on (0: any free port, printed at start).") var port = 8080
     @Option(name: .customLong("token"), help: "A bearer token accepted on the POST routes (repeatable).")
     var tokens: [String] = []
-    @Option(name: .customLong("tokens-file"), help: "A file of accepted bearer tokens, one per line ('#' starts a comment).")
+    @Option(
+        name: .customLong("tokens-file"), help: "A file of accepted bearer tokens, one per line ('#' starts a comment)."
+    )
     var tokensFile: String?
     @Option(name: .customLong("predict-timeout-ms"), help: "How long predict waits for a result by default.")
     var predictTimeoutMs = 10_000
@@ -65,7 +67,9 @@ struct GatewayCommand: ParsableCommand {
             throw CLIError("cannot read the tokens file '\(path)': give a readable file with one token per line")
         }
         let tokens = text.split(whereSeparator: \.isNewline)
-            .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "" }
+            .map {
+                $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            }
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         guard !tokens.isEmpty else {
@@ -92,8 +96,9 @@ struct GatewayCommand: ParsableCommand {
         try ServiceRunner.runBlocking(
             [
                 gateway.service { bound in
-                    print("gateway for \(name): http://\(host):\(bound)/ (dashboard), API under /v1, "
-                        + "OpenAPI at /openapi.json\(guarded ? "; POST routes need a bearer token" : "")")
+                    print(
+                        "gateway for \(name): http://\(host):\(bound)/ (dashboard), API under /v1, "
+                            + "OpenAPI at /openapi.json\(guarded ? "; POST routes need a bearer token" : "")")
                     fflush(nil)
                 }
             ], logger: logger)

@@ -84,7 +84,6 @@ final class LiveView: BlockingRunnable, @unchecked Sendable {
         if recent.count > 6 { recent.removeFirst() }
     }
 
-
     func stop() { stopped.open() }
 
     struct Figures {
@@ -104,6 +103,8 @@ final class LiveView: BlockingRunnable, @unchecked Sendable {
         func quantile(_ q: Double) -> Double? {
             sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
         }
-        return Figures(out: outCount, dead: deadCount, p50: quantile(0.5), p99: quantile(0.99), recent: recent, trends: trends, alerts: alerts)
+        return Figures(
+            out: outCount, dead: deadCount, p50: quantile(0.5), p99: quantile(0.99), recent: recent, trends: trends,
+            alerts: alerts)
     }
 }

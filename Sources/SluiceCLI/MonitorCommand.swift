@@ -34,14 +34,17 @@ struct Monitor: ParsableCommand {
               sluice monitor --workflow topics/sentiment-monitoring.yaml --json --from-beginning | jq .
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The workflow file, e.g. topics/sentiment-monitoring.yaml.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("The workflow file, e.g. topics/sentiment-monitoring.yaml.", valueName: "file"))
     var workflow: String
 
     @OptionGroup var broker: BrokerOptions
 
     @OptionGroup var registry: RegistryOptions
 
-    @Option(name: .long, help: ArgumentHelp("Port for GET /metrics (Prometheus); 0 turns the endpoint off.", valueName: "port"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Port for GET /metrics (Prometheus); 0 turns the endpoint off.", valueName: "port"))
     var metricsPort: Int = 9464
 
     @Option(name: .long, help: ArgumentHelp("Address the metrics endpoint binds to.", valueName: "host"))
@@ -78,7 +81,8 @@ struct Monitor: ParsableCommand {
             logger: logger)
 
         var services: [any Service] = []
-        let server = metricsPort == 0 ? nil : MetricsServer(host: metricsHost, port: metricsPort) { monitor.prometheusText() }
+        let server =
+            metricsPort == 0 ? nil : MetricsServer(host: metricsHost, port: metricsPort) { monitor.prometheusText() }
         if let server {
             services.append(BlockingService.started("metrics", start: { try server.start() }, stop: { server.stop() }))
         }
@@ -93,7 +97,9 @@ struct Monitor: ParsableCommand {
                 run: {
                     while !stop.wait(seconds: interval) {
                         if live {
-                            print(Self.screen(monitor, spec: spec, metricsHost: host, metricsPort: server?.port), terminator: "")
+                            print(
+                                Self.screen(monitor, spec: spec, metricsHost: host, metricsPort: server?.port),
+                                terminator: "")
                         } else {
                             var line = monitor.snapshot().json()
                             if case .object(var fields) = line {
@@ -109,7 +115,9 @@ struct Monitor: ParsableCommand {
     }
 
     /// Clear screen, home, then the table and a status footer.
-    private static func screen(_ monitor: WorkflowMonitor, spec: Workflow, metricsHost: String, metricsPort: Int?) -> String {
+    private static func screen(_ monitor: WorkflowMonitor, spec: Workflow, metricsHost: String, metricsPort: Int?)
+        -> String
+    {
         let counters = monitor.counters()
         var text = "\u{1B}[H\u{1B}[2J"
         text += "sluice monitor: \(spec.name)   \(spec.output) + \(spec.deadLetter)   "
@@ -119,11 +127,13 @@ struct Monitor: ParsableCommand {
         text += "alerts firing: \(firing.isEmpty ? "none" : firing.joined(separator: ", "))\n"
         text += "read \(counters.envelopes) events, \(counters.deadLetters) dead letters"
         if counters.undecodable > 0 { text += ", \(counters.undecodable) undecodable" }
-        text += "; published \(counters.metricsPublished) metrics, \(counters.alertsPublished) alerts, \(counters.trendsPublished) trend records"
+        text +=
+            "; published \(counters.metricsPublished) metrics, \(counters.alertsPublished) alerts, \(counters.trendsPublished) trend records"
         if let metricsPort { text += "; /metrics on \(metricsHost):\(metricsPort)" }
         text += "\n"
         if !counters.membershipUnknown.isEmpty {
-            text += "replicas unknown: the broker did not describe \(counters.membershipUnknown.sorted().joined(separator: ", "))\n"
+            text +=
+                "replicas unknown: the broker did not describe \(counters.membershipUnknown.sorted().joined(separator: ", "))\n"
         }
         text += "note: \(LagReport.embeddedBrokerNote)\n"
         text += "Ctrl-C to stop\n"

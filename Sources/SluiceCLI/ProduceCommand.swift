@@ -49,7 +49,9 @@ struct ProduceCommand: ParsableCommand {
         _ = try existingPartitions(admin: admin, topic: topic)
         let input: UnsafeMutablePointer<FILE>
         if let file, file != "-" {
-            guard let opened = fopen(file, "r") else { throw CLIError("cannot open '\(file)': \(String(cString: strerror(errno)))") }
+            guard let opened = fopen(file, "r") else {
+                throw CLIError("cannot open '\(file)': \(String(cString: strerror(errno)))")
+            }
             input = opened
         } else {
             guard let standardInput = fdopen(STDIN_FILENO, "r") else { throw CLIError("cannot read stdin") }
@@ -86,7 +88,8 @@ struct ProduceCommand: ParsableCommand {
             }
             bucket?.take()
             try producer.enqueue(
-                KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers), waitingForSpaceUpToMs: 60_000
+                KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers),
+                waitingForSpaceUpToMs: 60_000
             ) { stats.record($0) }
             sent += 1
             progress.update { stats.line(sent: sent, since: started) }
@@ -104,8 +107,9 @@ struct ProduceCommand: ParsableCommand {
             guard let header = rows.first else { throw CLIError("the CSV input is empty: it needs a header row") }
             let names = header.map { TweetCorpus.decode($0).text.trimmingCharacters(in: .whitespaces) }
             guard names.contains(textColumn) else {
-                throw CLIError("the CSV header has no column '\(textColumn)' (it has \(names.joined(separator: ", "))); "
-                    + "name the text column with --text-column")
+                throw CLIError(
+                    "the CSV header has no column '\(textColumn)' (it has \(names.joined(separator: ", "))); "
+                        + "name the text column with --text-column")
             }
             for row in rows.dropFirst() where !stop.isSet {
                 var fields: [String: JSONValue] = [:]
@@ -140,13 +144,15 @@ struct ProduceCommand: ParsableCommand {
                 + "(\(Int((Double(sent) / max(seconds, 1e-3)).rounded())) records/s): \(acked) acked, \(failed) failed"
                 + (stop.isSet ? " (stopped early by signal)" : ""))
         if notObjects > 0 {
-            printError("\(notObjects) lines were not JSON objects; the workflow will send them to its dead-letter topic")
+            printError(
+                "\(notObjects) lines were not JSON objects; the workflow will send them to its dead-letter topic")
         }
         if failed > 0 || acked + failed < sent {
             let unreported = sent - acked - failed
-            throw CLIError("\(failed + unreported) of \(sent) records were not delivered"
-                + (firstError.map { " (first error: \($0))" } ?? "")
-                + "; check that the broker is up and the topic exists, then produce them again")
+            throw CLIError(
+                "\(failed + unreported) of \(sent) records were not delivered"
+                    + (firstError.map { " (first error: \($0))" } ?? "")
+                    + "; check that the broker is up and the topic exists, then produce them again")
         }
     }
 }
@@ -178,7 +184,8 @@ private final class DeliveryStats: @unchecked Sendable {
     func line(sent: Int, since started: Date) -> String {
         let (acked, failed, _) = snapshot()
         let rate = Double(sent) / max(Date().timeIntervalSince(started), 1e-3)
-        return "sent \(sent), \(Int(rate.rounded())) records/s, acked \(acked)" + (failed > 0 ? ", failed \(failed)" : "")
+        return "sent \(sent), \(Int(rate.rounded())) records/s, acked \(acked)"
+            + (failed > 0 ? ", failed \(failed)" : "")
     }
 }
 
@@ -200,7 +207,10 @@ private final class TokenBucket {
             let now = DispatchTime.now().uptimeNanoseconds
             tokens = min(capacity, tokens + Double(now - last) / 1e9 * rate)
             last = now
-            if tokens >= 1 { tokens -= 1; return }
+            if tokens >= 1 {
+                tokens -= 1
+                return
+            }
             Thread.sleep(forTimeInterval: (1 - tokens) / rate)
         }
     }

@@ -59,7 +59,9 @@ func findUpwards(_ relative: String) -> String? {
 struct SentimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentiment",
-        abstract: "Score texts on stdin (lines or JSON lines with \"text\"); writes JSON lines with sentiment probabilities and score = P(pos) - P(neg).")
+        abstract:
+            "Score texts on stdin (lines or JSON lines with \"text\"); writes JSON lines with sentiment probabilities and score = P(pos) - P(neg)."
+    )
 
     @OptionGroup var input: ScoringInput
     @Option(help: "Head file (default: models/sentiment-head.json).") var head: String?
@@ -86,7 +88,9 @@ struct SentimentCommand: ParsableCommand {
 
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Classify texts on stdin zero-shot (--labels FILE) or with a trained head (--head FILE); writes JSON lines with label and scores.")
+        abstract:
+            "Classify texts on stdin zero-shot (--labels FILE) or with a trained head (--head FILE); writes JSON lines with label and scores."
+    )
 
     @OptionGroup var input: ScoringInput
     @Option(help: "Zero-shot label file (JSON: labels with name and descriptions, temperature).") var labels: String?
@@ -99,7 +103,8 @@ struct Classify: ParsableCommand {
         switch (labels, head) {
         case (let labels?, nil):
             let set = try LabelSet.load(labels)
-            classifier = try ZeroShotClassifier(embedder: embedder, labels: set.labels, temperature: temperature ?? set.temperature)
+            classifier = try ZeroShotClassifier(
+                embedder: embedder, labels: set.labels, temperature: temperature ?? set.temperature)
         case (nil, let head?):
             classifier = try HeadClassifier(embedder: embedder, headPath: head)
         default:

@@ -1,9 +1,9 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceJSON
 import SluiceKafka
 import SluiceRegistry
+import SluiceWorkerMain
 import SluiceWorkflow
 
 struct StatusCommand: ParsableCommand {
@@ -37,7 +37,8 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let config = try broker.kafkaConfig(clientID: "sluice-status")
         let spec = try workflow.map { try Workflow.load(path: $0) }
-        let report = try StatusReport.read(config: config, topic: SluiceEnvironment.registryTopic, workflow: spec, staleAfterSeconds: staleAfter)
+        let report = try StatusReport.read(
+            config: config, topic: SluiceEnvironment.registryTopic, workflow: spec, staleAfterSeconds: staleAfter)
         if json {
             print(report.json().serialized())
         } else {
@@ -71,7 +72,8 @@ struct StatusCommand: ParsableCommand {
         let lines = members.map { member -> [String] in
             let e = member.entry
             let instance = e.member.split(separator: "/").last.map(String.init) ?? e.member
-            let model = (e.model ?? "-") + " / " + (e.headVersion ?? "-") + (e.canaryVersion.map { " +canary \($0)" } ?? "")
+            let model =
+                (e.model ?? "-") + " / " + (e.headVersion ?? "-") + (e.canaryVersion.map { " +canary \($0)" } ?? "")
             return [
                 instance, e.partitions.isEmpty ? "-" : e.partitions.joined(separator: ","),
                 member.isStale ? "STALE" : e.health.rawValue, model,
@@ -81,7 +83,10 @@ struct StatusCommand: ParsableCommand {
         }
         let widths = header.indices.map { column in ([header] + lines).map { $0[column].count }.max() ?? 0 }
         func render(_ cells: [String]) -> String {
-            "  " + cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            "  "
+                + cells.enumerated().map {
+                    $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0)
+                }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
         }
         return render(header) + lines.map(render).joined()

@@ -1,8 +1,8 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceKafka
 import SluicePipeline
+import SluiceWorkerMain
 import SluiceWorkflow
 
 /// `sluice topics apply|list`
@@ -67,13 +67,15 @@ struct TopicsCommand: ParsableCommand {
                 printError("\(mismatches) topic(s) differ from the file and were left unchanged")
             }
             if failures > 0 {
-                throw CLIError("\(failures) topic(s) could not be created (see above); check the broker and the topic config")
+                throw CLIError(
+                    "\(failures) topic(s) could not be created (see above); check the broker and the topic config")
             }
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the broker's topics and their partition counts.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the broker's topics and their partition counts.")
 
         @OptionGroup var broker: BrokerOptions
 

@@ -1,8 +1,8 @@
-import SluiceWorkerMain
 import ArgumentParser
 import Foundation
 import SluiceML
 import SluicePipeline
+import SluiceWorkerMain
 
 /// `sluice train sentiment|classifier`: fit a head on sentence embeddings.
 struct Train: ParsableCommand {
@@ -13,7 +13,8 @@ struct Train: ParsableCommand {
 
 /// `--deploy --workflow FILE --stage NAME`: announce the trained head (see `sluice deploy`).
 struct TrainDeployOptions: ParsableArguments {
-    @Flag(help: "After training, announce the head to --stage of --workflow (as `sluice deploy` does).") var deploy = false
+    @Flag(help: "After training, announce the head to --stage of --workflow (as `sluice deploy` does).") var deploy =
+        false
     @Option(help: "With --deploy: the workflow file.") var workflow: String?
     @Option(help: "With --deploy: the stage to announce the head to.") var stage: String?
     @Option(help: "With --deploy: start it as a canary on this fraction of events.") var canary: Double?
@@ -60,18 +61,25 @@ struct HeadTrainingOptions: ParsableArguments {
     @Option(help: "Maximum epochs.") var epochs: Int = 60
     @Option(help: "Early-stopping patience (epochs without a better validation macro-F1).") var patience: Int = 8
     @Flag(help: "Weight classes by inverse frequency.") var balance = false
-    @Flag(name: .customLong("confidence-weight"), help: "Weight training rows by their confidence column.") var confidenceWeight = false
-    @Option(name: .customLong("min-confidence"), help: "Drop training rows below this confidence.") var minConfidence: Float = 0
+    @Flag(name: .customLong("confidence-weight"), help: "Weight training rows by their confidence column.")
+    var confidenceWeight = false
+    @Option(name: .customLong("min-confidence"), help: "Drop training rows below this confidence.") var minConfidence:
+        Float = 0
     @Option(help: "Seed of initialisation, shuffling and dropout.") var seed: UInt64 = 42
     @Option(help: "Use only this many texts (a quick run).") var subset: Int?
-    @Flag(name: .customLong("no-baselines"), help: "Skip the softmax, bag-of-words and majority baselines.") var noBaselines = false
+    @Flag(name: .customLong("no-baselines"), help: "Skip the softmax, bag-of-words and majority baselines.")
+    var noBaselines = false
     @Flag(help: "Tuning run: score the validation split only (test stays unseen) and write no head.") var tune = false
-    @Option(name: .customLong("head-version"), help: "Version string written into the head file (default: today's date).") var headVersion: String?
+    @Option(
+        name: .customLong("head-version"), help: "Version string written into the head file (default: today's date).")
+    var headVersion: String?
     @Option(help: "Where to write the head file.") var out: String?
 
     func trainingOptions() throws -> ClassifierTraining.Options {
         guard let kind = HeadKind(rawValue: kind) else { throw ValidationError("--kind must be mlp or softmax") }
-        guard let activation = Activation(rawValue: activation) else { throw ValidationError("--activation must be gelu or relu") }
+        guard let activation = Activation(rawValue: activation) else {
+            throw ValidationError("--activation must be gelu or relu")
+        }
         var options = ClassifierTraining.Options()
         options.head.kind = kind
         options.head.hiddenSize = kind == .mlp ? hidden : 0
@@ -118,7 +126,8 @@ struct HeadTrainingOptions: ParsableArguments {
         let rollout = try deploy.rollout(model: model)
         let embedder = try loadEmbedder(model)
         let cache = try EmbeddingCache(
-            directory: cacheDirectory(), modelID: embedder.modelID, corpusSHA256: corpusSHA256, dimension: embedder.dimension)
+            directory: cacheDirectory(), modelID: embedder.modelID, corpusSHA256: corpusSHA256,
+            dimension: embedder.dimension)
         stderr("embedding cache: \(cache.path) (\(cache.count) cached)")
         let outcome = try ClassifierTraining.run(
             dataset: dataset, embedder: embedder, cache: cache, options: try trainingOptions(), version: version,
@@ -150,7 +159,9 @@ struct TrainSentiment: ParsableCommand {
         let dataset = try LabelledDataset(
             rows: rows.map { ($0.text, $0.label, Float($0.confidence)) }, labels: SentimentScorer.labels,
             subset: options.subset)
-        stderr("corpus: \(path), \(rows.count) rows, \(replaced) mis-encoded bytes replaced, \(dataset.duplicates) duplicates dropped (\(dataset.conflicts) with conflicting labels), sha256 \(sha.prefix(16))")
+        stderr(
+            "corpus: \(path), \(rows.count) rows, \(replaced) mis-encoded bytes replaced, \(dataset.duplicates) duplicates dropped (\(dataset.conflicts) with conflicting labels), sha256 \(sha.prefix(16))"
+        )
         try options.run(dataset: dataset, corpusSHA256: sha, defaultOut: "models/sentiment-head.json", deploy: deploy)
     }
 }
@@ -169,7 +180,8 @@ struct TrainClassifier: ParsableCommand {
         let labels = Array(Set(rows.map(\.label))).sorted()
         guard labels.count >= 2 else { throw ValidationError("\(csv): need at least two labels, found \(labels)") }
         let sha = ContentDigest.sha256Hex([UInt8](FileManager.default.contents(atPath: csv) ?? Data()))
-        let dataset = try LabelledDataset(rows: rows.map { ($0.text, $0.label, 1) }, labels: labels, subset: options.subset)
+        let dataset = try LabelledDataset(
+            rows: rows.map { ($0.text, $0.label, 1) }, labels: labels, subset: options.subset)
         stderr("\(csv): \(rows.count) rows, labels \(labels), \(dataset.duplicates) duplicates dropped")
         try options.run(dataset: dataset, corpusSHA256: sha, defaultOut: "models/classifier-head.json", deploy: deploy)
     }

@@ -42,7 +42,8 @@ struct UpCommand: ParsableCommand {
 
     @Option(
         name: .long, parsing: .upToNextOption,
-        help: ArgumentHelp("Workers of a stage, e.g. --replicas features=2 (default: the file's 'replicas').", valueName: "stage=N"))
+        help: ArgumentHelp(
+            "Workers of a stage, e.g. --replicas features=2 (default: the file's 'replicas').", valueName: "stage=N"))
     var replicas: [String] = []
 
     @Option(name: .long, help: "Stop by itself after this many seconds (default: run until Ctrl-C).")
@@ -59,7 +60,9 @@ struct UpCommand: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "Port of the first worker's GET /metrics on 127.0.0.1; the next workers take the ports after it, in start order; 0 turns them off.")
+        help:
+            "Port of the first worker's GET /metrics on 127.0.0.1; the next workers take the ports after it, in start order; 0 turns them off."
+    )
     var workerMetricsPort: Int = 9465
 
     @Option(name: .long, help: "Port for the HTTP gateway and its dashboard on 127.0.0.1; 0 turns it off.")
@@ -67,16 +70,21 @@ struct UpCommand: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "With the embedded broker: stop the feed once the broker holds this many MB (it keeps every record); 0: no limit.")
+        help:
+            "With the embedded broker: stop the feed once the broker holds this many MB (it keeps every record); 0: no limit."
+    )
     var brokerMemoryLimit: Int = 2048
 
     func validate() throws {
-        guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort), (0...65535).contains(workerMetricsPort)
+        guard (0...65535).contains(gatewayPort), (0...65535).contains(metricsPort),
+            (0...65535).contains(workerMetricsPort)
         else {
             throw ValidationError("--gateway-port, --metrics-port and --worker-metrics-port must be 0...65535")
         }
         guard rate >= 0 else { throw ValidationError("--rate must be 0 or more events per second") }
-        guard brokerMemoryLimit >= 0 else { throw ValidationError("--broker-memory-limit must be 0 (no limit) or more MB") }
+        guard brokerMemoryLimit >= 0 else {
+            throw ValidationError("--broker-memory-limit must be 0 (no limit) or more MB")
+        }
         _ = try replicaCounts(stages: nil)
     }
 
@@ -90,7 +98,8 @@ struct UpCommand: ParsableCommand {
             }
             let stage = String(parts[0])
             if let stages, !stages.contains(stage) {
-                throw ValidationError("--replicas names stage '\(stage)'; the workflow's stages are \(stages.joined(separator: ", "))")
+                throw ValidationError(
+                    "--replicas names stage '\(stage)'; the workflow's stages are \(stages.joined(separator: ", "))")
             }
             counts[stage] = count
         }
@@ -111,10 +120,13 @@ struct UpCommand: ParsableCommand {
         if let memoryGuard { print(memoryGuard.announcement) }
 
         for (topic, outcome) in try TopicApplier.apply(
-            workflow.topics, admin: try KafkaAdmin(config: KafkaConfig(bootstrapServers: brokers, properties: properties)))
+            workflow.topics,
+            admin: try KafkaAdmin(config: KafkaConfig(bootstrapServers: brokers, properties: properties)))
         {
             print("topic \(topic): \(outcome)")
-            if case .failed = outcome { throw CLIError("could not create topic \(topic); check the broker and the topic config") }
+            if case .failed = outcome {
+                throw CLIError("could not create topic \(topic); check the broker and the topic config")
+            }
         }
 
         let supervisor = try WorkerSupervisor(
@@ -186,7 +198,10 @@ extension UpCommand {
         var logger = Logger(label: "sluice.monitor")
         logger.logLevel = .error  // alerts show on the screen; keep the log quiet under the live view
         let monitor = WorkflowMonitor(
-            workflow: workflow, options: MonitorOptions(brokers: brokers, properties: properties, registry: RegistrySettings(topic: SluiceEnvironment.registryTopic)),
+            workflow: workflow,
+            options: MonitorOptions(
+                brokers: brokers, properties: properties,
+                registry: RegistrySettings(topic: SluiceEnvironment.registryTopic)),
             logger: logger)
         var server: MetricsServer?
         if metricsPort != 0 {

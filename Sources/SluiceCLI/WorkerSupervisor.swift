@@ -166,7 +166,9 @@ final class WorkerSupervisor: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: slot.log)
         defer { try? handle.close() }  // the child keeps its own descriptor
         handle.seekToEndOfFile()
-        if restart > 0 { handle.write(Data("--- sluice up: restart \(restart) of \(slot.name) at \(Date()) ---\n".utf8)) }
+        if restart > 0 {
+            handle.write(Data("--- sluice up: restart \(restart) of \(slot.name) at \(Date()) ---\n".utf8))
+        }
         let process = Process()
         process.standardOutput = handle
         process.standardError = handle

@@ -24,10 +24,11 @@ struct WorkflowCommand: ParsableCommand {
             let workflow = try Workflow.load(path: file)
             print("\(file): workflow '\(workflow.name)' is valid")
             for stage in workflow.stages {
-                print("  \(stage.name): \(stage.task.rawValue) \(stage.input) -> \(stage.output)"
-                      + "  (batch \(stage.batchSize) / \(stage.batchWaitMs) ms, \(stage.replicas) replica(s), \(stage.delivery.rawValue))")
+                print(
+                    "  \(stage.name): \(stage.task.rawValue) \(stage.input) -> \(stage.output)"
+                        + "  (batch \(stage.batchSize) / \(stage.batchWaitMs) ms, \(stage.replicas) replica(s), \(stage.delivery.rawValue))"
+                )
             }
         }
     }
 }
-

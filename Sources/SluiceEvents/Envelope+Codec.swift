@@ -35,7 +35,8 @@ extension Envelope {
         case nil, .null?: envelope.createdAt = fallbackCreatedAt()
         case .int(let micros)?: envelope.createdAt = micros
         case let other?:
-            throw EnvelopeError(.wrongType, "'created_at' must be epoch microseconds (an integer), got \(other.typeName)")
+            throw EnvelopeError(
+                .wrongType, "'created_at' must be epoch microseconds (an integer), got \(other.typeName)")
         }
         if let workflow = fields.removeValue(forKey: "workflow") {
             guard case .string(let name) = workflow else {

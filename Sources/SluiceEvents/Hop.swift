@@ -10,7 +10,9 @@ public struct Hop: Sendable, Equatable {
     public var batchSize: Int
     public var processMicros: Int64
 
-    public init(stage: String, worker: String, consumedAt: Int64, producedAt: Int64, batchSize: Int, processMicros: Int64) {
+    public init(
+        stage: String, worker: String, consumedAt: Int64, producedAt: Int64, batchSize: Int, processMicros: Int64
+    ) {
         self.stage = stage
         self.worker = worker
         self.consumedAt = consumedAt

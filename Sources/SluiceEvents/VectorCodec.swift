@@ -36,7 +36,9 @@ public enum VectorCodec {
             throw EnvelopeError(.badEmbedding, "'embedding.b64' does not hold \(dim) float32 values")
         }
         let vector = data.withUnsafeBytes { raw in
-            (0..<dim).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            (0..<dim).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+            }
         }
         if let bad = vector.firstIndex(where: { !$0.isFinite }) {
             throw EnvelopeError(.badEmbedding, "'embedding' value \(bad) is \(vector[bad]); vectors must be finite")

@@ -8,16 +8,18 @@ import SluiceFuzzHarness
 public enum FuzzDriver {
     public static func run(_ harness: FuzzHarness) -> Never {
         #if FUZZING
-        runLibFuzzer(harness)
+            runLibFuzzer(harness)
         #else
-        replay(harness, paths: Array(CommandLine.arguments.dropFirst()))
+            replay(harness, paths: Array(CommandLine.arguments.dropFirst()))
         #endif
     }
 
     static func replay(_ harness: FuzzHarness, paths: [String]) -> Never {
         let files = FuzzInputs.files(under: paths)
         guard !files.isEmpty else {
-            print("usage: \(CommandLine.arguments[0]) FILE-OR-FOLDER... (replays inputs through the \(harness.name) harness)")
+            print(
+                "usage: \(CommandLine.arguments[0]) FILE-OR-FOLDER... (replays inputs through the \(harness.name) harness)"
+            )
             exit(2)
         }
         var broken = 0

@@ -18,7 +18,9 @@ extension FuzzHarness {
         try require(file.labels.count == head.classCount, "\(file.labels.count) labels for \(head.classCount) outputs")
         try require(head.inputDimension > 0, "input dimension \(head.inputDimension)")
         let probabilities = head.predict(flat: [Float](repeating: 0, count: head.inputDimension), rows: 1)
-        try require(probabilities.count == head.classCount, "\(probabilities.count) probabilities for \(head.classCount) labels")
+        try require(
+            probabilities.count == head.classCount, "\(probabilities.count) probabilities for \(head.classCount) labels"
+        )
 
         let written = file.json()
         let reread: HeadFile

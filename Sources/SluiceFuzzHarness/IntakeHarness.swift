@@ -10,7 +10,8 @@ extension FuzzHarness {
         for single in [false, true] {
             let accepted: EventIntake.Accepted
             do throws(IntakeError) {
-                accepted = try IntakeFixture.intake.accept(bytes, single: single, traceparent: IntakeFixture.traceparent)
+                accepted = try IntakeFixture.intake.accept(
+                    bytes, single: single, traceparent: IntakeFixture.traceparent)
             } catch {
                 try require(!error.problems.isEmpty, "a refused body must list what is wrong with it")
                 continue
@@ -21,7 +22,9 @@ extension FuzzHarness {
 
     private static func checkAccepted(_ accepted: EventIntake.Accepted, single: Bool) throws(InvariantViolation) {
         let workflow = IntakeFixture.intake.workflow
-        try require(!accepted.ids.isEmpty && accepted.ids.count == accepted.messages.count, "\(accepted.ids.count) ids for \(accepted.messages.count) records")
+        try require(
+            !accepted.ids.isEmpty && accepted.ids.count == accepted.messages.count,
+            "\(accepted.ids.count) ids for \(accepted.messages.count) records")
         try require(!single || accepted.ids.count == 1, "predict accepted \(accepted.ids.count) events")
         try require(accepted.ids.count <= IntakeFixture.intake.maxEvents, "more events than the limit")
         try require(Set(accepted.ids).count == accepted.ids.count, "two accepted events share an id")
@@ -30,7 +33,8 @@ extension FuzzHarness {
             let event: Envelope
             do {
                 event = try Envelope.decode(
-                    message.value, fallbackID: "not-the-id", fallbackCreatedAt: -1, maxTextBytes: workflow.limits.maxTextBytes)
+                    message.value, fallbackID: "not-the-id", fallbackCreatedAt: -1,
+                    maxTextBytes: workflow.limits.maxTextBytes)
             } catch {
                 throw InvariantViolation("the worker refuses an accepted event (\(error)): \(text(message.value))")
             }

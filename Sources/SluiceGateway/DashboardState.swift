@@ -34,7 +34,8 @@ public final class DashboardState: @unchecked Sendable {
         self.history = history
         trends = TrendAggregator(windowSeconds: windowSeconds, surge: workflow.monitor.surge, latenessSeconds: 2)
         metrics = MetricsAggregator(
-            stages: workflow.stages.map(\.name), windowsSeconds: [10], targetUtilisation: workflow.monitor.targetUtilisation,
+            stages: workflow.stages.map(\.name), windowsSeconds: [10],
+            targetUtilisation: workflow.monitor.targetUtilisation,
             startedAt: now)
     }
 

@@ -48,7 +48,9 @@ public struct EventIntake: Sendable {
         case .object:
             items = [parsed]
         default:
-            throw IntakeError(["the body must be a JSON object with a 'text' field\(single ? "" : ", or an array of them"), got \(parsed.typeName)"])
+            throw IntakeError([
+                "the body must be a JSON object with a 'text' field\(single ? "" : ", or an array of them"), got \(parsed.typeName)"
+            ])
         }
         var problems: [String] = []
         var accepted = Accepted(ids: [], messages: [])
@@ -79,29 +81,38 @@ public struct EventIntake: Sendable {
             return .failure(Problem("must be a JSON object with a 'text' field, got \(item.typeName)"))
         }
         guard let text = fields["text"] else { return .failure(Problem("'text' is missing")) }
-        guard let string = text.stringValue else { return .failure(Problem("'text' must be a string, got \(text.typeName)")) }
+        guard let string = text.stringValue else {
+            return .failure(Problem("'text' must be a string, got \(text.typeName)"))
+        }
         guard !string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return .failure(Problem("'text' is empty"))
         }
         guard string.utf8.count <= workflow.limits.maxTextBytes else {
             return .failure(
-                Problem("'text' has \(string.utf8.count) bytes; the workflow's limit is \(workflow.limits.maxTextBytes) (limits.max_text_bytes)"))
+                Problem(
+                    "'text' has \(string.utf8.count) bytes; the workflow's limit is \(workflow.limits.maxTextBytes) (limits.max_text_bytes)"
+                ))
         }
         let id: String
         switch fields["id"] {
         case nil, .null?: id = EventStamp.newID()
         case .string(let given)?:
-            guard !given.isEmpty, given.utf8.count <= 200 else { return .failure(Problem("'id' must be 1 to 200 bytes")) }
+            guard !given.isEmpty, given.utf8.count <= 200 else {
+                return .failure(Problem("'id' must be 1 to 200 bytes"))
+            }
             id = given
         case .int(let number)?: id = String(number)
         case let other?: return .failure(Problem("'id' must be a string, got \(other.typeName)"))
         }
-        if let data = fields["data"], case .object = data {} else if fields["data"] != nil {
+        if let data = fields["data"], case .object = data {
+        } else if fields["data"] != nil {
             return .failure(Problem("'data' must be an object, got \(fields["data"]!.typeName)"))
         }
         var key = id
         if let given = fields.removeValue(forKey: "key") {
-            guard let string = given.stringValue else { return .failure(Problem("'key' must be a string, got \(given.typeName)")) }
+            guard let string = given.stringValue else {
+                return .failure(Problem("'key' must be a string, got \(given.typeName)"))
+            }
             key = string
         }
         for reserved in ["embedding", "hops", "created_at", "workflow"] where fields[reserved] != nil {

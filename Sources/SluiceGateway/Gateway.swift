@@ -39,7 +39,8 @@ public final class Gateway: @unchecked Sendable {
         cache = ResultCache(capacity: options.cacheCapacity)
         dashboard = DashboardState(workflow: workflow, windowSeconds: options.dashboardWindowSeconds)
         intake = EventIntake(workflow: workflow, maxEvents: options.maxEventsPerRequest)
-        config = KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-gateway", properties: options.properties)
+        config = KafkaConfig(
+            bootstrapServers: options.brokers, clientID: "sluice-gateway", properties: options.properties)
     }
 
     /// Connects to the broker, starts following results, then serves. Returns the bound
@@ -52,7 +53,8 @@ public final class Gateway: @unchecked Sendable {
             logger: logger)
         try follower.start()
         self.follower = follower
-        let server = HTTPServer(host: options.host, port: options.port, purpose: "the gateway", logger: logger) { router in
+        let server = HTTPServer(host: options.host, port: options.port, purpose: "the gateway", logger: logger) {
+            router in
             for route in GatewayRoute.all {
                 router.on(RouterPath(route.path), method: route.method) { [self] request, context in
                     let response = await self.respond(route, request, context)
@@ -112,7 +114,8 @@ public final class Gateway: @unchecked Sendable {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(workflow: workflow.name))))
         case .openapi:
-            return json(.ok, GatewayRoute.openAPIDocument(workflow: workflow.name, authRequired: !options.tokens.isEmpty))
+            return json(
+                .ok, GatewayRoute.openAPIDocument(workflow: workflow.name, authRequired: !options.tokens.isEmpty))
         case .healthz:
             return json(.ok, .object(["status": .string("ok")]))
         case .readyz:
@@ -132,7 +135,8 @@ public final class Gateway: @unchecked Sendable {
             guard context.parameters.get("name") == workflow.name else {
                 return error(
                     .notFound,
-                    "no workflow '\(context.parameters.get("name") ?? "")' here: this gateway serves '\(workflow.name)'")
+                    "no workflow '\(context.parameters.get("name") ?? "")' here: this gateway serves '\(workflow.name)'"
+                )
             }
             return route.id == .predict ? await predict(request) : await post(request)
         case .getEvent:
@@ -169,7 +173,8 @@ public final class Gateway: @unchecked Sendable {
             return .refused(
                 self.error(
                     .contentTooLarge,
-                    "the body is larger than \(options.maxBodyBytes) bytes: send fewer events per request (see --max-body-bytes)"))
+                    "the body is larger than \(options.maxBodyBytes) bytes: send fewer events per request (see --max-body-bytes)"
+                ))
         }
     }
 
@@ -180,13 +185,17 @@ public final class Gateway: @unchecked Sendable {
         case .refused(let response): return .refused(response)
         }
         do throws(IntakeError) {
-            return .ok(try intake.accept(body, single: single, traceparent: request.headers[HTTPField.Name(EventHeaders.traceparent)!]))
+            return .ok(
+                try intake.accept(
+                    body, single: single, traceparent: request.headers[HTTPField.Name(EventHeaders.traceparent)!]))
         } catch {
             return .refused(
                 json(
                     .badRequest,
                     .object([
-                        "error": .string(error.problems.count == 1 ? error.problems[0] : "\(error.problems.count) problems in the request"),
+                        "error": .string(
+                            error.problems.count == 1
+                                ? error.problems[0] : "\(error.problems.count) problems in the request"),
                         "problems": .array(error.problems.map(JSONValue.string)),
                     ])))
         }
@@ -197,7 +206,10 @@ public final class Gateway: @unchecked Sendable {
         do {
             let reports = try await producer.sendBatch(accepted.messages, timeoutMs: 30_000)
             if let failed = reports.first(where: { !$0.isDelivered }) {
-                return error(.serviceUnavailable, "the broker did not acknowledge every event (\(failed)); nothing to retry for those acknowledged, resend the rest")
+                return error(
+                    .serviceUnavailable,
+                    "the broker did not acknowledge every event (\(failed)); nothing to retry for those acknowledged, resend the rest"
+                )
             }
         } catch {
             return self.error(.serviceUnavailable, "cannot produce to \(workflow.input): \(error)")
@@ -271,9 +283,11 @@ public final class Gateway: @unchecked Sendable {
                 let admin = try KafkaAdmin(config: config)
                 let present = Set(try admin.listTopics(timeoutMs: 3_000).map(\.name))
                 checks["broker"] = .string("ok")
-                let wanted = Set([workflow.input, workflow.output, workflow.deadLetter] + workflow.stages.map(\.output))
+                let wanted = Set(
+                    [workflow.input, workflow.output, workflow.deadLetter] + workflow.stages.map(\.output))
                 let missing = wanted.subtracting(present).sorted()
-                checks["topics"] = missing.isEmpty
+                checks["topics"] =
+                    missing.isEmpty
                     ? .string("ok") : .string("missing: \(missing.joined(separator: ", ")) (run `sluice topics apply`)")
                 ok = ok && missing.isEmpty
             } catch {
@@ -282,7 +296,9 @@ public final class Gateway: @unchecked Sendable {
             }
             return (ok, checks)
         }
-        return json(checks.ok ? .ok : .serviceUnavailable, .object(["ready": .bool(checks.ok), "checks": .object(checks.details)]))
+        return json(
+            checks.ok ? .ok : .serviceUnavailable,
+            .object(["ready": .bool(checks.ok), "checks": .object(checks.details)]))
     }
 
     private func status() async -> Response {

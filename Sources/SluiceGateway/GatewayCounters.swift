@@ -24,7 +24,9 @@ final class GatewayCounters: @unchecked Sendable {
 
     func predicted(seconds: Double, timedOut: Bool) {
         lock.lock()
-        if timedOut { predictTimeouts += 1 } else {
+        if timedOut {
+            predictTimeouts += 1
+        } else {
             predictSeconds += seconds
             predictCount += 1
         }
@@ -36,14 +38,20 @@ final class GatewayCounters: @unchecked Sendable {
         defer { lock.unlock() }
         var out = PrometheusWriter()
         let wf = ("workflow", workflow)
-        out.family("sluice_gateway_requests_total", type: "counter", help: "HTTP requests answered, by route and status code.")
+        out.family(
+            "sluice_gateway_requests_total", type: "counter", help: "HTTP requests answered, by route and status code.")
         for (key, count) in requests.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: " ")
-            out.sample("sluice_gateway_requests_total", [wf, ("route", String(parts[0])), ("code", String(parts[1]))], count)
+            out.sample(
+                "sluice_gateway_requests_total", [wf, ("route", String(parts[0])), ("code", String(parts[1]))], count)
         }
-        out.family("sluice_gateway_events_accepted_total", type: "counter", help: "Events produced to the input topic and acknowledged.")
+        out.family(
+            "sluice_gateway_events_accepted_total", type: "counter",
+            help: "Events produced to the input topic and acknowledged.")
         out.sample("sluice_gateway_events_accepted_total", [wf], accepted)
-        out.family("sluice_gateway_predict_seconds", type: "summary", help: "Time from request to result of answered predict calls.")
+        out.family(
+            "sluice_gateway_predict_seconds", type: "summary",
+            help: "Time from request to result of answered predict calls.")
         out.sample("sluice_gateway_predict_seconds_sum", [wf], predictSeconds)
         out.sample("sluice_gateway_predict_seconds_count", [wf], predictCount)
         out.family("sluice_gateway_predict_timeouts_total", type: "counter", help: "Predict calls answered 504.")
@@ -52,7 +60,8 @@ final class GatewayCounters: @unchecked Sendable {
         out.sample("sluice_gateway_results_cached", [wf], Int64(cached))
         out.family("sluice_gateway_results_seen_total", type: "counter", help: "Records read from the output topic.")
         out.sample("sluice_gateway_results_seen_total", [wf], Int64(results))
-        out.family("sluice_gateway_dead_letters_seen_total", type: "counter", help: "Records read from the dead-letter topic.")
+        out.family(
+            "sluice_gateway_dead_letters_seen_total", type: "counter", help: "Records read from the dead-letter topic.")
         out.sample("sluice_gateway_dead_letters_seen_total", [wf], Int64(deadLetters))
         return out.text
     }

@@ -21,13 +21,15 @@ public struct GatewayRoute: Sendable {
 
     public static let all: [GatewayRoute] = [
         GatewayRoute(
-            id: .dashboard, method: .get, path: "/", summary: "The dashboard: live sentiment per label and latency (HTML).",
+            id: .dashboard, method: .get, path: "/",
+            summary: "The dashboard: live sentiment per label and latency (HTML).",
             writes: false, responses: [200: "The dashboard page"], contentType: "text/html"),
         GatewayRoute(
             id: .openapi, method: .get, path: "/openapi.json", summary: "This document.", writes: false,
             responses: [200: "The OpenAPI 3.1 document"], contentType: "application/json"),
         GatewayRoute(
-            id: .healthz, method: .get, path: "/healthz", summary: "Liveness: the gateway process answers.", writes: false,
+            id: .healthz, method: .get, path: "/healthz", summary: "Liveness: the gateway process answers.",
+            writes: false,
             responses: [200: "Alive"], contentType: "application/json"),
         GatewayRoute(
             id: .readyz, method: .get, path: "/readyz",
@@ -35,12 +37,14 @@ public struct GatewayRoute: Sendable {
             writes: false, responses: [200: "Ready", 503: "Not ready; `checks` says what is wrong"],
             contentType: "application/json"),
         GatewayRoute(
-            id: .metrics, method: .get, path: "/metrics", summary: "The gateway's counters in Prometheus text format 0.0.4.",
+            id: .metrics, method: .get, path: "/metrics",
+            summary: "The gateway's counters in Prometheus text format 0.0.4.",
             writes: false, responses: [200: "Prometheus exposition"], contentType: "text/plain"),
         GatewayRoute(
             id: .status, method: .get, path: "/v1/status",
             summary: "The registry's view of the workflow: live members per stage, replicas against advice, lag.",
-            writes: false, responses: [200: "Status document (as `sluice status --json`)", 503: "The broker cannot be read"],
+            writes: false,
+            responses: [200: "Status document (as `sluice status --json`)", 503: "The broker cannot be read"],
             contentType: "application/json"),
         GatewayRoute(
             id: .dashboardData, method: .get, path: "/v1/dashboard",
@@ -48,16 +52,19 @@ public struct GatewayRoute: Sendable {
             writes: false, responses: [200: "Dashboard data"], contentType: "application/json"),
         GatewayRoute(
             id: .postEvents, method: .post, path: "/v1/workflows/{name}/events",
-            summary: "Produce one event (a JSON object) or several (an array) to the workflow's input topic; answers once the broker has acknowledged them.",
+            summary:
+                "Produce one event (a JSON object) or several (an array) to the workflow's input topic; answers once the broker has acknowledged them.",
             writes: true,
             responses: [
-                202: "Accepted: the ids to poll with GET /v1/events/{id}", 400: "Invalid JSON or event; `problems` lists each",
+                202: "Accepted: the ids to poll with GET /v1/events/{id}",
+                400: "Invalid JSON or event; `problems` lists each",
                 401: "Missing or wrong bearer token", 404: "No workflow of that name here", 413: "Body too large",
                 503: "The broker did not acknowledge the events",
             ], contentType: "application/json"),
         GatewayRoute(
             id: .predict, method: .post, path: "/v1/workflows/{name}/predict",
-            summary: "Produce one event and wait for its result on the output topic (`timeout_ms` query, default the gateway's).",
+            summary:
+                "Produce one event and wait for its result on the output topic (`timeout_ms` query, default the gateway's).",
             writes: true,
             responses: [
                 200: "The finished event", 400: "Invalid JSON or event", 401: "Missing or wrong bearer token",
@@ -67,7 +74,8 @@ public struct GatewayRoute: Sendable {
             ], contentType: "application/json"),
         GatewayRoute(
             id: .getEvent, method: .get, path: "/v1/events/{id}",
-            summary: "The finished event once it is out of the output topic, or its dead-letter reason (from a bounded cache of recent results).",
+            summary:
+                "The finished event once it is out of the output topic, or its dead-letter reason (from a bounded cache of recent results).",
             writes: false,
             responses: [200: "Done or failed: see `status`", 404: "Not seen (yet): `status` is pending or unknown"],
             contentType: "application/json"),
@@ -83,10 +91,13 @@ public struct GatewayRoute: Sendable {
                 "responses": .object(
                     Dictionary(
                         uniqueKeysWithValues: route.responses.map { code, text in
-                            (String(code), JSONValue.object([
-                                "description": .string(text),
-                                "content": .object([route.contentType(for: code): .object([:])]),
-                            ]))
+                            (
+                                String(code),
+                                JSONValue.object([
+                                    "description": .string(text),
+                                    "content": .object([route.contentType(for: code): .object([:])]),
+                                ])
+                            )
                         })),
             ]
             var parameters: [JSONValue] = []
@@ -107,8 +118,10 @@ public struct GatewayRoute: Sendable {
             if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
             if route.method == .post {
                 let single: JSONValue = .object(["$ref": .string("#/components/schemas/Event")])
-                let schema: JSONValue = route.id == .predict
-                    ? single : .object(["oneOf": .array([single, .object(["type": .string("array"), "items": single])])])
+                let schema: JSONValue =
+                    route.id == .predict
+                    ? single
+                    : .object(["oneOf": .array([single, .object(["type": .string("array"), "items": single])])])
                 operation["requestBody"] = .object([
                     "required": .bool(true),
                     "content": .object(["application/json": .object(["schema": schema])]),
@@ -135,7 +148,9 @@ public struct GatewayRoute: Sendable {
                         "properties": .object([
                             "text": .object(["type": .string("string"), "minLength": .int(1)]),
                             "id": .object(["type": .string("string"), "description": .string("Default: a new UUID")]),
-                            "key": .object(["type": .string("string"), "description": .string("Record key; default the id")]),
+                            "key": .object([
+                                "type": .string("string"), "description": .string("Record key; default the id"),
+                            ]),
                             "data": .object(["type": .string("object"), "description": .string("Carried untouched")]),
                         ]),
                     ])
@@ -147,7 +162,9 @@ public struct GatewayRoute: Sendable {
 
     /// `{name}` segments of the path.
     public var pathParameters: [String] {
-        path.split(separator: "/").filter { $0.hasPrefix("{") && $0.hasSuffix("}") }.map { String($0.dropFirst().dropLast()) }
+        path.split(separator: "/").filter { $0.hasPrefix("{") && $0.hasSuffix("}") }.map {
+            String($0.dropFirst().dropLast())
+        }
     }
 
     func contentType(for code: Int) -> String { code < 300 ? contentType : "application/json" }

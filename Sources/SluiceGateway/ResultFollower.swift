@@ -129,7 +129,9 @@ public final class ResultFollower: @unchecked Sendable {
         lock.unlock()
         let keyID = record.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
         if record.topic == workflow.output {
-            guard let event = try? Envelope.decode(record.value, fallbackID: keyID, fallbackCreatedAt: 0) else { return }
+            guard let event = try? Envelope.decode(record.value, fallbackID: keyID, fallbackCreatedAt: 0) else {
+                return
+            }
             var shown = event
             shown.embedding = nil
             cache.store(.done(shown.jsonValue()), for: event.id)
@@ -139,14 +141,17 @@ public final class ResultFollower: @unchecked Sendable {
             lock.unlock()
         } else {
             // The value is the input record as it was; its id is in it when it is JSON.
-            let id = (try? JSONValue.parse(record.value))?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
+            let id =
+                (try? JSONValue.parse(record.value))?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
                 ?? keyID
             guard !id.isEmpty else { return }
             func header(_ name: String) -> String {
                 HeaderLookup.text(name, in: record.headers, key: \.key, value: \.value) ?? ""
             }
             cache.store(
-                .failed(reason: header(DeadLetterHeaders.reason), detail: header(DeadLetterHeaders.detail), stage: header(DeadLetterHeaders.stage)),
+                .failed(
+                    reason: header(DeadLetterHeaders.reason), detail: header(DeadLetterHeaders.detail),
+                    stage: header(DeadLetterHeaders.stage)),
                 for: id)
             dashboard.recordDeadLetter()
             lock.lock()
@@ -162,7 +167,8 @@ public enum GatewayError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .topicMissing(let topic):
-            return "topic '\(topic)' does not exist: create the workflow's topics first (`sluice topics apply --workflow FILE`)"
+            return
+                "topic '\(topic)' does not exist: create the workflow's topics first (`sluice topics apply --workflow FILE`)"
         }
     }
 }

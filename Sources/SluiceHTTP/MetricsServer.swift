@@ -11,8 +11,10 @@ public final class MetricsServer: @unchecked Sendable {
 
     /// - Parameter body: the exposition text, asked on every request (e.g.
     ///   `monitor.prometheusText`); must be cheap and thread-safe.
-    public init(host: String = "127.0.0.1", port: Int, logger: Logger = Logger(label: "sluice.monitor.http"),
-                body: @escaping @Sendable () -> String) {
+    public init(
+        host: String = "127.0.0.1", port: Int, logger: Logger = Logger(label: "sluice.monitor.http"),
+        body: @escaping @Sendable () -> String
+    ) {
         self.logger = logger
         server = HTTPServer(host: host, port: port, purpose: "metrics", logger: logger) { router in
             router.get("metrics") { _, _ -> Response in
@@ -21,7 +23,9 @@ public final class MetricsServer: @unchecked Sendable {
                     body: .init(byteBuffer: ByteBuffer(string: body())))
             }
             router.get("healthz") { _, _ -> Response in
-                Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain"],
+                    body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
             }
         }
     }

@@ -3,9 +3,10 @@ import CJSONC
 extension JSONValue {
     /// Parses one JSON document (UTF-8 bytes). Trailing bytes other than whitespace are an error.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONError) -> JSONValue {
-        let result: Result<JSONValue, JSONError> = bytes.withContiguousStorageIfAvailable { buffer in
-            parseBuffer(UnsafeRawBufferPointer(buffer))
-        } ?? Array(bytes).withUnsafeBytes { parseBuffer($0) }
+        let result: Result<JSONValue, JSONError> =
+            bytes.withContiguousStorageIfAvailable { buffer in
+                parseBuffer(UnsafeRawBufferPointer(buffer))
+            } ?? Array(bytes).withUnsafeBytes { parseBuffer($0) }
         return try result.get()
     }
 
@@ -24,7 +25,8 @@ extension JSONValue {
         let object = json_tokener_parse_ex(tokener, base, Int32(buffer.count))
         let status = json_tokener_get_error(tokener)
         if status != json_tokener_success {
-            let reason = status == json_tokener_continue
+            let reason =
+                status == json_tokener_continue
                 ? "unexpected end of input" : String(cString: json_tokener_error_desc(status))
             if let object { json_object_put(object) }
             return .failure(JSONError("invalid JSON: \(reason) at byte \(json_tokener_get_parse_end(tokener))"))
@@ -38,7 +40,10 @@ extension JSONValue {
     }
 
     init(_ object: OpaquePointer?) {
-        guard let object else { self = .null; return }
+        guard let object else {
+            self = .null
+            return
+        }
         switch json_object_get_type(object) {
         case json_type_null: self = .null
         case json_type_boolean: self = .bool(json_object_get_boolean(object) != 0)

@@ -84,9 +84,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func pollAsync(maxRecords: Int = 500, timeoutMs: Int = 100) async throws(KafkaError) -> [KafkaRecord] {
         let result: Result<[KafkaRecord], KafkaError> = await withCheckedContinuation { continuation in
             pollQueue.async { [self] in
-                continuation.resume(returning: Result { () throws(KafkaError) in
-                    try poll(maxRecords: maxRecords, timeoutMs: timeoutMs)
-                })
+                continuation.resume(
+                    returning: Result { () throws(KafkaError) in
+                        try poll(maxRecords: maxRecords, timeoutMs: timeoutMs)
+                    })
             }
         }
         return try result.get()

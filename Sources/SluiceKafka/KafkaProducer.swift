@@ -59,13 +59,15 @@ public final class KafkaProducer: @unchecked Sendable {
     public func send(
         topic: String, key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil
     ) async throws(KafkaError) -> KafkaDeliveryReport {
-        try await send(KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers, partition: partition))
+        try await send(
+            KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers, partition: partition))
     }
 
     public func send(
         topic: String, key: String, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil
     ) async throws(KafkaError) -> KafkaDeliveryReport {
-        try await send(KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers, partition: partition))
+        try await send(
+            KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers, partition: partition))
     }
 
     /// Blocking. Enqueues a batch (waiting out `.queueFull` for up to `timeoutMs`)
@@ -80,7 +82,9 @@ public final class KafkaProducer: @unchecked Sendable {
             try enqueue(message, waitingForSpaceUpToMs: remainingMs) { collector.record($0, at: index) }
         }
         guard let reports = collector.wait(until: deadline) else {
-            throw KafkaError(code: .timedOut, message: "batch of \(messages.count) not acknowledged within \(timeoutMs) ms", isRetriable: true)
+            throw KafkaError(
+                code: .timedOut, message: "batch of \(messages.count) not acknowledged within \(timeoutMs) ms",
+                isRetriable: true)
         }
         return reports
     }
@@ -134,7 +138,9 @@ public final class KafkaProducer: @unchecked Sendable {
         client.close()
     }
 
-    private func onBlockingQueue<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
+    private func onBlockingQueue<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T)
+        async throws(KafkaError) -> T
+    {
         let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
             blockingQueue.async { continuation.resume(returning: Result { () throws(KafkaError) in try body() }) }
         }

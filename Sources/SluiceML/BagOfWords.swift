@@ -49,7 +49,9 @@ public struct BagOfWords: Sendable {
             for token in Self.tokenize(text) {
                 if let column = vocabulary[token] { counts[column, default: 0] += 1 }
             }
-            var row = counts.sorted { $0.key < $1.key }.map { (column: $0.key, value: (1 + logf(Float($0.value))) * idf[Int($0.key)]) }
+            var row = counts.sorted { $0.key < $1.key }.map {
+                (column: $0.key, value: (1 + logf(Float($0.value))) * idf[Int($0.key)])
+            }
             let norm = row.reduce(0) { $0 + $1.value * $1.value }.squareRoot()
             if norm > 0 { for i in row.indices { row[i].value /= norm } }
             return row

@@ -1,5 +1,5 @@
-import SluiceJSON
 import Foundation
+import SluiceJSON
 
 /// The dimensions from the model's `config.json`.
 struct BertConfig: Sendable {

@@ -20,7 +20,9 @@ extension ClassificationHead {
             var x = [Float]()
             x.reserveCapacity((end - start) * inputDimension)
             for row in embeddings[start..<end] {
-                precondition(row.count == inputDimension, "embedding has \(row.count) values; the head expects \(inputDimension)")
+                precondition(
+                    row.count == inputDimension, "embedding has \(row.count) values; the head expects \(inputDimension)"
+                )
                 x.append(contentsOf: row)
             }
             let p = predict(flat: x, rows: end - start)
@@ -32,7 +34,9 @@ extension ClassificationHead {
 
     /// Probabilities for every row of a feature set (dense or sparse), in batches.
     public func predict(rows features: some FeatureRows, batchSize: Int = 1024) -> [[Float]] {
-        precondition(features.dimension == inputDimension, "features have \(features.dimension) columns; the head expects \(inputDimension)")
+        precondition(
+            features.dimension == inputDimension,
+            "features have \(features.dimension) columns; the head expects \(inputDimension)")
         var out: [[Float]] = []
         var start = 0
         var buffer = [Float]()

@@ -34,18 +34,23 @@ public enum ClassifierTraining {
 
         /// Accuracy, macro-F1 and confusion for every row of `table`, as plain text.
         public func formattedTable() -> String {
-            var lines = ["split: \(split) (\(table.first?.metrics.count ?? 0) texts); confusion rows = true label, columns = predicted (\(labels.joined(separator: ", ")))"]
+            var lines = [
+                "split: \(split) (\(table.first?.metrics.count ?? 0) texts); confusion rows = true label, columns = predicted (\(labels.joined(separator: ", ")))"
+            ]
             lines.append(pad("model", 30) + pad("accuracy", 10) + pad("macro-F1", 10) + "confusion")
             for row in table {
                 lines.append(
                     pad(row.name, 30) + pad(String(format: "%.4f", row.metrics.accuracy), 10)
                         + pad(String(format: "%.4f", row.metrics.macroF1), 10)
-                        + row.metrics.confusion.map { "[" + $0.map(String.init).joined(separator: " ") + "]" }.joined(separator: " "))
+                        + row.metrics.confusion.map { "[" + $0.map(String.init).joined(separator: " ") + "]" }.joined(
+                            separator: " "))
             }
             return lines.joined(separator: "\n")
         }
 
-        private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+        private func pad(_ s: String, _ n: Int) -> String {
+            s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+        }
     }
 
     /// A Float as the Double with the same short decimal form (1e-3, not 0.0010000000474974513).
@@ -58,16 +63,22 @@ public enum ClassifierTraining {
     ) throws -> Outcome {
         let classes = dataset.labels.count
         let train = dataset.train.filter { $0.confidence >= options.minConfidence }
-        log("examples: train \(train.count) (of \(dataset.train.count)), validation \(dataset.validation.count), test \(dataset.test.count)")
+        log(
+            "examples: train \(train.count) (of \(dataset.train.count)), validation \(dataset.validation.count), test \(dataset.test.count)"
+        )
 
-        let all = train.map(\.text) + dataset.validation.map(\.text) + (options.scoreTest ? dataset.test.map(\.text) : [])
+        let all =
+            train.map(\.text) + dataset.validation.map(\.text) + (options.scoreTest ? dataset.test.map(\.text) : [])
         let vectors = try CachedEmbedding.embed(
             all, with: embedder, cache: cache, batchSize: options.embedBatch, progress: embeddingProgress)
         let dim = embedder.dimension
         let xTrain = DenseRows(Array(vectors[0..<train.count]), dimension: dim)
         let xVal = DenseRows(Array(vectors[train.count..<train.count + dataset.validation.count]), dimension: dim)
-        let xTest = options.scoreTest ? DenseRows(Array(vectors[(train.count + dataset.validation.count)...]), dimension: dim) : xVal
-        let yTrain = train.map(\.label), yVal = dataset.validation.map(\.label)
+        let xTest =
+            options.scoreTest
+            ? DenseRows(Array(vectors[(train.count + dataset.validation.count)...]), dimension: dim) : xVal
+        let yTrain = train.map(\.label)
+        let yVal = dataset.validation.map(\.label)
         // While tuning, the "test" columns below are the validation split: test stays unseen.
         let evalExamples = options.scoreTest ? dataset.test : dataset.validation
         let yTest = evalExamples.map(\.label)
@@ -80,36 +91,55 @@ public enum ClassifierTraining {
             let result = HeadTrainer.train(
                 train: x, labels: yTrain, sampleWeights: weights, validation: xv, validationLabels: yVal,
                 classCount: classes, settings: settings)
-            log(String(format: "%@: best epoch %d of %d, validation macro-F1 %.4f (%.1fs)", name,
-                       result.report.bestEpoch, result.report.epochsRun, result.report.bestValidationMacroF1, Date().timeIntervalSince(t0)))
+            log(
+                String(
+                    format: "%@: best epoch %d of %d, validation macro-F1 %.4f (%.1fs)", name,
+                    result.report.bestEpoch, result.report.epochsRun, result.report.bestValidationMacroF1,
+                    Date().timeIntervalSince(t0)))
             return result
         }
 
         let settings = options.head
         let (head, report) = fit(settings, xTrain, xVal, settings.kind.rawValue)
-        let headMetrics = ClassificationMetrics(probabilities: head.predict(rows: xTest), actual: yTest, classCount: classes)
+        let headMetrics = ClassificationMetrics(
+            probabilities: head.predict(rows: xTest), actual: yTest, classCount: classes)
         var table: [(name: String, metrics: ClassificationMetrics)] = [
-            (settings.kind == .mlp ? "MLP head (\(settings.hiddenSize) \(settings.activation.rawValue))" : "softmax head", headMetrics)
+            (
+                settings.kind == .mlp
+                    ? "MLP head (\(settings.hiddenSize) \(settings.activation.rawValue))" : "softmax head", headMetrics
+            )
         ]
 
         if options.runBaselines {
             if settings.kind == .mlp {
                 let (soft, _) = fit(options.baseline, xTrain, xVal, "softmax on embeddings")
-                table.append(("softmax on embeddings", ClassificationMetrics(probabilities: soft.predict(rows: xTest), actual: yTest, classCount: classes)))
+                table.append(
+                    (
+                        "softmax on embeddings",
+                        ClassificationMetrics(
+                            probabilities: soft.predict(rows: xTest), actual: yTest, classCount: classes)
+                    ))
             }
-            let bow = BagOfWords(fitting: train.map(\.text), minCount: options.bowMinCount, maxVocabulary: options.bowVocabulary)
-            let (bowHead, _) = fit(options.baseline, bow.features(train.map(\.text)), bow.features(dataset.validation.map(\.text)), "bag-of-words TF-IDF LR")
-            table.append((
-                "BoW TF-IDF LR (\(bow.dimension) words)",
-                ClassificationMetrics(probabilities: bowHead.predict(rows: bow.features(evalExamples.map(\.text))), actual: yTest, classCount: classes)
-            ))
+            let bow = BagOfWords(
+                fitting: train.map(\.text), minCount: options.bowMinCount, maxVocabulary: options.bowVocabulary)
+            let (bowHead, _) = fit(
+                options.baseline, bow.features(train.map(\.text)), bow.features(dataset.validation.map(\.text)),
+                "bag-of-words TF-IDF LR")
+            table.append(
+                (
+                    "BoW TF-IDF LR (\(bow.dimension) words)",
+                    ClassificationMetrics(
+                        probabilities: bowHead.predict(rows: bow.features(evalExamples.map(\.text))), actual: yTest,
+                        classCount: classes)
+                ))
             var counts = [Int](repeating: 0, count: classes)
             for y in yTrain { counts[y] += 1 }
             let majority = argmax(counts.map(Float.init))
-            table.append((
-                "majority (\(dataset.labels[majority]))",
-                ClassificationMetrics(predicted: yTest.map { _ in majority }, actual: yTest, classCount: classes)
-            ))
+            table.append(
+                (
+                    "majority (\(dataset.labels[majority]))",
+                    ClassificationMetrics(predicted: yTest.map { _ in majority }, actual: yTest, classCount: classes)
+                ))
         }
 
         var training: [String: JSONValue] = [
@@ -134,13 +164,22 @@ public enum ClassifierTraining {
             ]),
         ]
         if table.count > 1 {
-            training["baselines_test"] = .object(Dictionary(uniqueKeysWithValues: table.dropFirst().map {
-                ($0.name, JSONValue.object(["accuracy": .double($0.metrics.accuracy), "macro_f1": .double($0.metrics.macroF1)]))
-            }))
+            training["baselines_test"] = .object(
+                Dictionary(
+                    uniqueKeysWithValues: table.dropFirst().map {
+                        (
+                            $0.name,
+                            JSONValue.object([
+                                "accuracy": .double($0.metrics.accuracy), "macro_f1": .double($0.metrics.macroF1),
+                            ])
+                        )
+                    }))
         }
         let file = HeadFile(
             version: version, head: head, labels: dataset.labels, model: embedder.modelID, corpusSHA256: corpusSHA256,
             metrics: headMetrics, metricsSplit: options.scoreTest ? "test" : "validation", training: training)
-        return Outcome(headFile: file, report: report, table: table, labels: dataset.labels, split: options.scoreTest ? "test" : "validation")
+        return Outcome(
+            headFile: file, report: report, table: table, labels: dataset.labels,
+            split: options.scoreTest ? "test" : "validation")
     }
 }

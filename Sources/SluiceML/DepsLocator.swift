@@ -22,7 +22,8 @@ public enum DepsLocator {
     }
 
     static func executableDirectory() -> String? {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let path =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments.first
         guard let path else { return nil }
         return URL(fileURLWithPath: path).deletingLastPathComponent().path

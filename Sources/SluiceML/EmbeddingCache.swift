@@ -52,7 +52,8 @@ public final class EmbeddingCache: @unchecked Sendable {
     private func read() throws {
         guard let data = FileManager.default.contents(atPath: path), data.count >= 12,
             Array(data.prefix(8)) == Self.magic,
-            data.withUnsafeBytes({ UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) }) == UInt32(dimension)
+            data.withUnsafeBytes({ UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) })
+                == UInt32(dimension)
         else {
             var header = Self.magic
             withUnsafeBytes(of: UInt32(dimension).littleEndian) { header.append(contentsOf: $0) }
@@ -66,7 +67,9 @@ public final class EmbeddingCache: @unchecked Sendable {
                 let base = 12 + r * record
                 let key = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt64.self))
                 entries[key] = (0..<dimension).map {
-                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 + 4 * $0, as: UInt32.self)))
+                    Float(
+                        bitPattern: UInt32(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 + 4 * $0, as: UInt32.self)))
                 }
             }
         }

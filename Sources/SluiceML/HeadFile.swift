@@ -115,7 +115,8 @@ public struct HeadFile: Sendable {
         }
         guard file.head.inputDimension == embedder.dimension else {
             throw HeadFileError(
-                "\(path): the head takes \(file.head.inputDimension)-dimensional embeddings; '\(embedder.modelID)' gives \(embedder.dimension)")
+                "\(path): the head takes \(file.head.inputDimension)-dimensional embeddings; '\(embedder.modelID)' gives \(embedder.dimension)"
+            )
         }
         return file
     }
@@ -166,7 +167,8 @@ public struct HeadFile: Sendable {
             training: root["training"]?.objectValue ?? [:])
     }
 
-    private static func parseMetrics(_ value: JSONValue?, classes: Int) throws(HeadFileError) -> ClassificationMetrics? {
+    private static func parseMetrics(_ value: JSONValue?, classes: Int) throws(HeadFileError) -> ClassificationMetrics?
+    {
         guard let value, case .object = value else { return nil }
         guard let rows = value["confusion"]?.arrayValue else { return nil }
         let confusion = rows.map { $0.arrayValue?.compactMap(\.intValue) ?? [] }
@@ -205,7 +207,9 @@ public struct HeadFile: Sendable {
         return LinearLayer(inputs: inputs, outputs: outputs, weight: w, bias: b)
     }
 
-    private static func tensor(_ weights: [String: JSONValue], _ name: String, shape: [Int]) throws(HeadFileError) -> [Float] {
+    private static func tensor(_ weights: [String: JSONValue], _ name: String, shape: [Int]) throws(HeadFileError)
+        -> [Float]
+    {
         guard let entry = weights[name] else { throw HeadFileError("missing weights '\(name)'") }
         let declared = entry["shape"]?.arrayValue?.compactMap(\.intValue) ?? []
         guard declared == shape else {
@@ -224,10 +228,13 @@ public struct HeadFile: Sendable {
             expected = product
         }
         guard data.count == expected * 4 else {
-            throw HeadFileError("weights '\(name)': \(data.count) bytes, expected \(expected * 4) (\(expected) float32)")
+            throw HeadFileError(
+                "weights '\(name)': \(data.count) bytes, expected \(expected * 4) (\(expected) float32)")
         }
         let values = data.withUnsafeBytes { raw in
-            (0..<expected).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            (0..<expected).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+            }
         }
         guard values.allSatisfy(\.isFinite) else { throw HeadFileError("weights '\(name)' contain NaN or infinity") }
         return values

@@ -22,8 +22,10 @@ public enum HeadTrainer {
         precondition(train.dimension == validation.dimension)
         var rng = SplitMix64(seed: settings.seed)
         var network = initialNetwork(dimension: train.dimension, classCount: classCount, settings: settings, rng: &rng)
-        var optimiser = AdamW(for: network.layers, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
-        let weights = rowWeights(labels: labels, sampleWeights: sampleWeights, classCount: classCount, balance: settings.balanceClasses)
+        var optimiser = AdamW(
+            for: network.layers, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        let weights = rowWeights(
+            labels: labels, sampleWeights: sampleWeights, classCount: classCount, balance: settings.balanceClasses)
 
         var best = (network: network, macroF1: -1.0, epoch: 0)
         var report = Report(epochsRun: 0, bestEpoch: 0, bestValidationMacroF1: 0, trainLoss: [], validationMacroF1: [])

@@ -50,9 +50,10 @@ public struct LabelSet: Sendable, Equatable {
         .object([
             "format": .string(Self.format),
             "temperature": .double(Double(temperature)),
-            "labels": .array(labels.map {
-                .object(["name": .string($0.name), "descriptions": .array($0.descriptions.map { .string($0) })])
-            }),
+            "labels": .array(
+                labels.map {
+                    .object(["name": .string($0.name), "descriptions": .array($0.descriptions.map { .string($0) })])
+                }),
         ])
     }
 }

@@ -57,7 +57,13 @@ public struct LabelledDataset: Sendable {
             let validationEnd = Int((Double(group.count) * (fractions.train + fractions.validation)).rounded())
             for (i, key) in group.enumerated() {
                 let example = byKey[key]!.example
-                if i < trainEnd { train.append(example) } else if i < validationEnd { validation.append(example) } else { test.append(example) }
+                if i < trainEnd {
+                    train.append(example)
+                } else if i < validationEnd {
+                    validation.append(example)
+                } else {
+                    test.append(example)
+                }
             }
         }
         self.labels = labels

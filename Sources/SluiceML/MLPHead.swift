@@ -17,12 +17,16 @@ public struct MLPHead: ClassificationHead, Equatable {
 
     /// A head with the given parameters: hidden weight[I×H] row-major, hidden bias[H],
     /// output weight[H×C], output bias[C] (the layout of the accessors below).
-    public init(hiddenWeight: [Float], hiddenBias: [Float], outputWeight: [Float], outputBias: [Float],
-                activation: Activation) {
-        let hidden = hiddenBias.count, classes = outputBias.count
+    public init(
+        hiddenWeight: [Float], hiddenBias: [Float], outputWeight: [Float], outputBias: [Float],
+        activation: Activation
+    ) {
+        let hidden = hiddenBias.count
+        let classes = outputBias.count
         precondition(hidden > 0 && hiddenWeight.count % hidden == 0, "hidden weight is not [I×H]")
-        let hiddenLayer = LinearLayer(inputs: hiddenWeight.count / hidden, outputs: hidden, weight: hiddenWeight,
-                                      bias: hiddenBias)
+        let hiddenLayer = LinearLayer(
+            inputs: hiddenWeight.count / hidden, outputs: hidden, weight: hiddenWeight,
+            bias: hiddenBias)
         let outputLayer = LinearLayer(inputs: hidden, outputs: classes, weight: outputWeight, bias: outputBias)
         self.init(network: HeadNetwork(layers: [hiddenLayer, outputLayer], activation: activation))
     }

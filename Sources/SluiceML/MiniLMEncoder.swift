@@ -94,29 +94,35 @@ public final class MiniLMEncoder: SentenceEmbedder {
         }
         var start = 0
         while start < order.count {
-            var end = start, tokens = 0
+            var end = start
+            var tokens = 0
             while end < order.count, end == start || tokens + tokenized[order[end]].count <= chunkTokens {
-                tokens += tokenized[order[end]].count; end += 1
+                tokens += tokenized[order[end]].count
+                end += 1
             }
             let chunk = Array(order[start..<end])
             if chunk.count >= 2 && tokens >= minSplitTokens && concurrentCallers < threads {
                 // Longest first, each text to the lighter half: halves within one text of each other.
-                var split: [[Int]] = [[], []], load = [0, 0]
+                var split: [[Int]] = [[], []]
+                var load = [0, 0]
                 for i in chunk {
                     let w = load[0] <= load[1] ? 0 : 1
-                    split[w].append(i); load[w] += tokenized[i].count
+                    split[w].append(i)
+                    load[w] += tokenized[i].count
                 }
                 let halves = split
                 let outAddress = UInt(bitPattern: out)
                 DispatchQueue.concurrentPerform(iterations: 2) { w in
                     let out = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
-                    forward(halves[w].map { tokenized[$0] }, workspace: workspaces[w], out: out, rowsOut: halves[w],
-                            split: .sequential)
+                    forward(
+                        halves[w].map { tokenized[$0] }, workspace: workspaces[w], out: out, rowsOut: halves[w],
+                        split: .sequential)
                 }
             } else {
                 let alone = options.splitSingleText && concurrentCallers < threads
-                forward(chunk.map { tokenized[$0] }, workspace: workspaces[0], out: out, rowsOut: chunk,
-                        split: alone ? TwoWay(parallel: true, pairs: pairs) : .sequential)
+                forward(
+                    chunk.map { tokenized[$0] }, workspace: workspaces[0], out: out, rowsOut: chunk,
+                    split: alone ? TwoWay(parallel: true, pairs: pairs) : .sequential)
             }
             start = end
         }

@@ -5,8 +5,10 @@ extension MiniLMEncoder {
     /// T rows (T = total tokens); row `rowsOut[i]` of `out` ([N, 384]) receives text
     /// i's embedding. `split` says whether each operation runs on one thread or two.
     /// Shapes for all-MiniLM-L6-v2 (C = 384, F = 1536, 12 heads of 32); L = one text's tokens.
-    func forward(_ texts: [[Int32]], workspace ws: Workspace, out: UnsafeMutablePointer<Float>, rowsOut: [Int],
-                 split: TwoWay) {
+    func forward(
+        _ texts: [[Int32]], workspace ws: Workspace, out: UnsafeMutablePointer<Float>, rowsOut: [Int],
+        split: TwoWay
+    ) {
         let offsets = rowOffsets(texts)  // text i is rows offsets[i]..<offsets[i+1]
         let T = offsets.last!
         ws.reserve(tokens: T, longest: texts.map(\.count).max() ?? 1)

@@ -43,9 +43,13 @@ public enum MiniLMKernels {
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, rows: Int, cols: Int, eps: Float
     ) {
         for r in 0..<rows {
-            let xr = x + r * cols, yr = y + r * cols
+            let xr = x + r * cols
+            let yr = y + r * cols
             var i = 0
-            while i < cols { store(load(xr + i) + load(yr + i) + load(bias + i), xr + i); i += 16 }
+            while i < cols {
+                store(load(xr + i) + load(yr + i) + load(bias + i), xr + i)
+                i += 16
+            }
             normalizeRow(xr, gamma: gamma, beta: beta, cols: cols, eps: eps)
         }
     }
@@ -63,20 +67,30 @@ public enum MiniLMKernels {
     /// would be scaled by 1/sqrt(eps) = 1e6 (0.1 everywhere came out 0.015 off beta);
     /// relative to x[0] a constant row is exactly zero, and the output exactly beta.
     @inline(__always) static func normalizeRow(
-        _ xr: UnsafeMutablePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, cols: Int, eps: Float
+        _ xr: UnsafeMutablePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, cols: Int,
+        eps: Float
     ) {
-        let invCols = 1 / Float(cols), shift = V(repeating: xr[0])
+        let invCols = 1 / Float(cols)
+        let shift = V(repeating: xr[0])
         var s = V()
         var i = 0
-        while i < cols { s += load(xr + i) - shift; i += 16 }
+        while i < cols {
+            s += load(xr + i) - shift
+            i += 16
+        }
         let mean = s.sum() * invCols  // of x - x[0]
         var q = V()
         i = 0
-        while i < cols { let d = load(xr + i) - shift - mean; q += d * d; i += 16 }
+        while i < cols {
+            let d = load(xr + i) - shift - mean
+            q += d * d
+            i += 16
+        }
         let rstd = 1 / (q.sum() * invCols + eps).squareRoot()
         i = 0
         while i < cols {
-            store((load(xr + i) - shift - mean) * rstd * load(gamma + i) + load(beta + i), xr + i); i += 16
+            store((load(xr + i) - shift - mean) * rstd * load(gamma + i) + load(beta + i), xr + i)
+            i += 16
         }
     }
 
@@ -147,7 +161,11 @@ public enum MiniLMKernels {
         var m = -Float.infinity
         for i in 0..<n where x[i] > m { m = x[i] }
         var s: Float = 0
-        for i in 0..<n { let e = expf(x[i] - m); x[i] = e; s += e }
+        for i in 0..<n {
+            let e = expf(x[i] - m)
+            x[i] = e
+            s += e
+        }
         let inv = 1 / s
         for i in 0..<n { x[i] *= inv }
     }
@@ -157,7 +175,7 @@ public enum MiniLMKernels {
     /// No clamping here (SIMD min/max compile to scalar code): callers keep x >= -87.
     @inline(__always) static func exp16(_ x: V) -> V {
         // Round x/ln2 to an integer by adding 1.5 * 2^23: n lands in the low mantissa bits.
-        let magic = V(repeating: 12582912)
+        let magic = V(repeating: 12_582_912)
         let k = x * 1.4426950408889634 + magic
         let n = k - magic
         let r = x - n * 0.693145751953125 - n * 1.428606765330187e-06  // ln2 split in two for accuracy
@@ -175,7 +193,10 @@ public enum MiniLMKernels {
     /// e^x element-wise for -87 <= x <= 0, n a multiple of 16 (for the kernel test).
     public static func expNonPositive(_ x: UnsafeMutablePointer<Float>, count n: Int) {
         var i = 0
-        while i < n { store(exp16(load(x + i)), x + i); i += 16 }
+        while i < n {
+            store(exp16(load(x + i)), x + i)
+            i += 16
+        }
     }
 
     /// Softmax in place of row[0..<n], vectorised: attention's kernel for one score row.
@@ -190,10 +211,18 @@ public enum MiniLMKernels {
         for j in n..<np { row[j] = -87 }
         var s = V()
         var j = 0
-        while j < np { let e = exp16(load(row + j)); store(e, row + j); s += e; j += 16 }
+        while j < np {
+            let e = exp16(load(row + j))
+            store(e, row + j)
+            s += e
+            j += 16
+        }
         let inv = 1 / s.sum()
         j = 0
-        while j < np { store(load(row + j) * inv, row + j); j += 16 }
+        while j < np {
+            store(load(row + j) * inv, row + j)
+            j += 16
+        }
     }
 
     // MARK: Attention
@@ -212,11 +241,16 @@ public enum MiniLMKernels {
         qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
         length L: Int, hidden C: Int, heads: Int, headRange: Range<Int>? = nil
     ) {
-        let D = C / heads, stride3 = 3 * C, Lp = (L + 15) & ~15
+        let D = C / heads
+        let stride3 = 3 * C
+        let Lp = (L + 15) & ~15
         let scale = 1 / Float(D).squareRoot()
-        let kT = scratch, row = scratch + D * Lp
+        let kT = scratch
+        let row = scratch + D * Lp
         for h in headRange ?? 0..<heads {
-            let qh = qkv + h * D, kh = qkv + C + h * D, vh = qkv + 2 * C + h * D
+            let qh = qkv + h * D
+            let kh = qkv + C + h * D
+            let vh = qkv + 2 * C + h * D
             // kT[d, j] = k[j, d] for this head; keys L..<Lp are zero (their scores are never read)
             for j in 0..<L {
                 let k = kh + j * stride3
@@ -228,7 +262,8 @@ public enum MiniLMKernels {
                 let q = qh + i * stride3
                 var jb = 0
                 while jb < Lp {
-                    var a0 = V(), a1 = V()
+                    var a0 = V()
+                    var a1 = V()
                     var d = 0
                     while d < D {
                         a0.addProduct(V(repeating: q[d]), load(kT + d * Lp + jb))
@@ -242,13 +277,16 @@ public enum MiniLMKernels {
                 // out_i = Σ_j row[j] v_j, for D == 32 both halves in one pass over j
                 let o = out + i * C + h * D
                 if D == 32 {
-                    var a0 = V(), a1 = V()
+                    var a0 = V()
+                    var a1 = V()
                     for j in 0..<L {
-                        let v = vh + j * stride3, p = V(repeating: row[j])
+                        let v = vh + j * stride3
+                        let p = V(repeating: row[j])
                         a0.addProduct(p, load(v))
                         a1.addProduct(p, load(v + 16))
                     }
-                    store(a0, o); store(a1, o + 16)
+                    store(a0, o)
+                    store(a1, o + 16)
                 } else {
                     var d = 0
                     while d < D {

@@ -62,7 +62,8 @@ extension MiniLMKernels {
     ) {
         guard rows > 0 else { return }
         for p in panels ?? 0..<n / 16 {
-            let b = packed + p * k * 16, col = p * 16
+            let b = packed + p * k * 16
+            let col = p * 16
             var r = 0
             while r < rows {
                 // A short last block repeats its last row (computed, not stored).
@@ -78,28 +79,75 @@ extension MiniLMKernels {
         _ a: UnsafePointer<Float>, rowsValid m: Int, k K: Int, b: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let a0 = a, a1 = a + min(1, m - 1) * K, a2 = a + min(2, m - 1) * K
-        let a3 = a + min(3, m - 1) * K, a4 = a + min(4, m - 1) * K, a5 = a + min(5, m - 1) * K
-        var i0 = V8(), i1 = V8()
-        if let bias { i0 = load8(bias); i1 = load8(bias + 8) }
-        var c00 = i0, c01 = i1, c10 = i0, c11 = i1, c20 = i0, c21 = i1
-        var c30 = i0, c31 = i1, c40 = i0, c41 = i1, c50 = i0, c51 = i1
+        let a0 = a
+        let a1 = a + min(1, m - 1) * K
+        let a2 = a + min(2, m - 1) * K
+        let a3 = a + min(3, m - 1) * K
+        let a4 = a + min(4, m - 1) * K
+        let a5 = a + min(5, m - 1) * K
+        var i0 = V8()
+        var i1 = V8()
+        if let bias {
+            i0 = load8(bias)
+            i1 = load8(bias + 8)
+        }
+        var c00 = i0
+        var c01 = i1
+        var c10 = i0
+        var c11 = i1
+        var c20 = i0
+        var c21 = i1
+        var c30 = i0
+        var c31 = i1
+        var c40 = i0
+        var c41 = i1
+        var c50 = i0
+        var c51 = i1
         var bp = b
         for kk in 0..<K {
-            let b0 = load8(bp), b1 = load8(bp + 8)
-            var x = V8(repeating: a0[kk]); c00.addProduct(x, b0); c01.addProduct(x, b1)
-            x = V8(repeating: a1[kk]); c10.addProduct(x, b0); c11.addProduct(x, b1)
-            x = V8(repeating: a2[kk]); c20.addProduct(x, b0); c21.addProduct(x, b1)
-            x = V8(repeating: a3[kk]); c30.addProduct(x, b0); c31.addProduct(x, b1)
-            x = V8(repeating: a4[kk]); c40.addProduct(x, b0); c41.addProduct(x, b1)
-            x = V8(repeating: a5[kk]); c50.addProduct(x, b0); c51.addProduct(x, b1)
+            let b0 = load8(bp)
+            let b1 = load8(bp + 8)
+            var x = V8(repeating: a0[kk])
+            c00.addProduct(x, b0)
+            c01.addProduct(x, b1)
+            x = V8(repeating: a1[kk])
+            c10.addProduct(x, b0)
+            c11.addProduct(x, b1)
+            x = V8(repeating: a2[kk])
+            c20.addProduct(x, b0)
+            c21.addProduct(x, b1)
+            x = V8(repeating: a3[kk])
+            c30.addProduct(x, b0)
+            c31.addProduct(x, b1)
+            x = V8(repeating: a4[kk])
+            c40.addProduct(x, b0)
+            c41.addProduct(x, b1)
+            x = V8(repeating: a5[kk])
+            c50.addProduct(x, b0)
+            c51.addProduct(x, b1)
             bp += 16
         }
-        store8(c00, c); store8(c01, c + 8)
-        if m > 1 { store8(c10, c + ldc); store8(c11, c + ldc + 8) }
-        if m > 2 { store8(c20, c + 2 * ldc); store8(c21, c + 2 * ldc + 8) }
-        if m > 3 { store8(c30, c + 3 * ldc); store8(c31, c + 3 * ldc + 8) }
-        if m > 4 { store8(c40, c + 4 * ldc); store8(c41, c + 4 * ldc + 8) }
-        if m > 5 { store8(c50, c + 5 * ldc); store8(c51, c + 5 * ldc + 8) }
+        store8(c00, c)
+        store8(c01, c + 8)
+        if m > 1 {
+            store8(c10, c + ldc)
+            store8(c11, c + ldc + 8)
+        }
+        if m > 2 {
+            store8(c20, c + 2 * ldc)
+            store8(c21, c + 2 * ldc + 8)
+        }
+        if m > 3 {
+            store8(c30, c + 3 * ldc)
+            store8(c31, c + 3 * ldc + 8)
+        }
+        if m > 4 {
+            store8(c40, c + 4 * ldc)
+            store8(c41, c + 4 * ldc + 8)
+        }
+        if m > 5 {
+            store8(c50, c + 5 * ldc)
+            store8(c51, c + 5 * ldc + 8)
+        }
     }
 }

@@ -42,7 +42,8 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
 
     init(file: SafeTensors, config c: BertConfig) throws {
         self.file = file
-        let C = c.hidden, F = c.intermediate
+        let C = c.hidden
+        let F = c.intermediate
         wordEmbeddings = try file.f32("embeddings.word_embeddings.weight", [c.vocabSize, C])
         positionEmbeddings = try file.f32("embeddings.position_embeddings.weight", [c.maxPositions, C])
         tokenTypeEmbeddings = try file.f32("embeddings.token_type_embeddings.weight", [2, C])
@@ -62,27 +63,32 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
         do {
             for l in 0..<c.layers {
                 let p = "encoder.layer.\(l)."
-                let w = fused + l * perLayer, b = w + 3 * C * C
+                let w = fused + l * perLayer
+                let b = w + 3 * C * C
                 let pk = packed + l * packedPerLayer
                 for (k, name) in ["query", "key", "value"].enumerated() {
-                    (w + k * C * C).update(from: try file.f32(p + "attention.self.\(name).weight", [C, C]), count: C * C)
+                    (w + k * C * C).update(
+                        from: try file.f32(p + "attention.self.\(name).weight", [C, C]), count: C * C)
                     (b + k * C).update(from: try file.f32(p + "attention.self.\(name).bias", [C]), count: C)
                 }
                 let outW = try file.f32(p + "attention.output.dense.weight", [C, C])
                 let ffn1W = try file.f32(p + "intermediate.dense.weight", [F, C])
                 let ffn2W = try file.f32(p + "output.dense.weight", [C, F])
-                layers.append(Layer(
-                    qkv: dense(UnsafePointer(w), n: 3 * C, k: C, packedAt: pk), qkvB: UnsafePointer(b),
-                    out: dense(outW, n: C, k: C, packedAt: pk + 3 * C * C),
-                    outB: try file.f32(p + "attention.output.dense.bias", [C]),
-                    ln1: Norm(gamma: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
-                              beta: try file.f32(p + "attention.output.LayerNorm.bias", [C])),
-                    ffn1: dense(ffn1W, n: F, k: C, packedAt: pk + 4 * C * C),
-                    ffn1B: try file.f32(p + "intermediate.dense.bias", [F]),
-                    ffn2: dense(ffn2W, n: C, k: F, packedAt: pk + 4 * C * C + F * C),
-                    ffn2B: try file.f32(p + "output.dense.bias", [C]),
-                    ln2: Norm(gamma: try file.f32(p + "output.LayerNorm.weight", [C]),
-                              beta: try file.f32(p + "output.LayerNorm.bias", [C]))))
+                layers.append(
+                    Layer(
+                        qkv: dense(UnsafePointer(w), n: 3 * C, k: C, packedAt: pk), qkvB: UnsafePointer(b),
+                        out: dense(outW, n: C, k: C, packedAt: pk + 3 * C * C),
+                        outB: try file.f32(p + "attention.output.dense.bias", [C]),
+                        ln1: Norm(
+                            gamma: try file.f32(p + "attention.output.LayerNorm.weight", [C]),
+                            beta: try file.f32(p + "attention.output.LayerNorm.bias", [C])),
+                        ffn1: dense(ffn1W, n: F, k: C, packedAt: pk + 4 * C * C),
+                        ffn1B: try file.f32(p + "intermediate.dense.bias", [F]),
+                        ffn2: dense(ffn2W, n: C, k: F, packedAt: pk + 4 * C * C + F * C),
+                        ffn2B: try file.f32(p + "output.dense.bias", [C]),
+                        ln2: Norm(
+                            gamma: try file.f32(p + "output.LayerNorm.weight", [C]),
+                            beta: try file.f32(p + "output.LayerNorm.bias", [C]))))
             }
         } catch {
             fused.deallocate()
@@ -92,5 +98,8 @@ final class MiniLMWeights: @unchecked Sendable {  // read-only after init
         self.layers = layers
     }
 
-    deinit { fused.deallocate(); packed.deallocate() }
+    deinit {
+        fused.deallocate()
+        packed.deallocate()
+    }
 }

@@ -33,8 +33,10 @@ final class Workspace: @unchecked Sendable {  // used by one thread at a time (p
         }
         let need = MiniLMKernels.attentionScratchCount(length: L, hidden: C, heads: heads)
         if need > scoreCapacity {
-            scores.deallocate(); scores2.deallocate()
-            scores = .allocate(capacity: need); scores2 = .allocate(capacity: need)
+            scores.deallocate()
+            scores2.deallocate()
+            scores = .allocate(capacity: need)
+            scores2 = .allocate(capacity: need)
             scoreCapacity = need
         }
     }

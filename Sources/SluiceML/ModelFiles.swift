@@ -18,8 +18,10 @@ public struct ModelFiles: Sendable {
         } else if let found = DepsLocator.find(".deps/model") {
             dir = found
         } else {
-            throw ModelError(path: ".deps/model", problem: "model directory not found (searched upwards from "
-                + "\(FileManager.default.currentDirectoryPath) and the executable's directory)")
+            throw ModelError(
+                path: ".deps/model",
+                problem: "model directory not found (searched upwards from "
+                    + "\(FileManager.default.currentDirectoryPath) and the executable's directory)")
         }
         let files = ModelFiles(directory: dir)
         var isDir: ObjCBool = false

@@ -90,8 +90,10 @@ public final class PairRunner: @unchecked Sendable {  // job/busy guarded by the
             seen = posted.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
             // The caller may have taken this half already (then it does not wait for `done`).
-            guard claimed.compareExchange(expected: seen - 1, desired: seen, ordering: .sequentiallyConsistent)
-                .exchanged else { continue }
+            guard
+                claimed.compareExchange(expected: seen - 1, desired: seen, ordering: .sequentiallyConsistent)
+                    .exchanged
+            else { continue }
             job?(1)
             done.store(seen, ordering: .sequentiallyConsistent)
             if callerSleeping.exchange(false, ordering: .sequentiallyConsistent) { finished.signal() }
@@ -101,8 +103,10 @@ public final class PairRunner: @unchecked Sendable {  // job/busy guarded by the
     /// Waits until counter >= target: spins up to spinNanoseconds, then sleeps (returns true). The other
     /// side stores the counter, then signals only if it takes `sleeping` from true to false.
     @discardableResult
-    private func wait(until target: Int, counter: borrowing Atomic<Int>, sleeping: borrowing Atomic<Bool>,
-                      semaphore: DispatchSemaphore) -> Bool {
+    private func wait(
+        until target: Int, counter: borrowing Atomic<Int>, sleeping: borrowing Atomic<Bool>,
+        semaphore: DispatchSemaphore
+    ) -> Bool {
         if counter.load(ordering: .acquiring) >= target { return false }
         let start = DispatchTime.now().uptimeNanoseconds
         var spins = 0

@@ -1,14 +1,20 @@
 import Foundation
 import SluiceJSON
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A memory-mapped `.safetensors` file: an 8-byte little-endian header length,
 /// a JSON header naming each tensor's dtype, shape and byte range, then the raw
 /// little-endian tensor data. Tensors are read in place from the mapping.
 final class SafeTensors: @unchecked Sendable {  // immutable after init; the mapping is read-only
-    struct Entry { let dtype: String; let shape: [Int]; let begin: Int; let end: Int }
+    struct Entry {
+        let dtype: String
+        let shape: [Int]
+        let begin: Int
+        let end: Int
+    }
 
     let path: String
     let fileSize: Int
@@ -33,7 +39,9 @@ final class SafeTensors: @unchecked Sendable {  // immutable after init; the map
         let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)))
         guard headerLength > 0, 8 + headerLength <= fileSize else {
             munmap(map, fileSize)
-            throw ModelError(path: path, problem: "file is truncated: header of \(headerLength) bytes does not fit in \(fileSize) bytes")
+            throw ModelError(
+                path: path,
+                problem: "file is truncated: header of \(headerLength) bytes does not fit in \(fileSize) bytes")
         }
         headerBytes = Array(UnsafeRawBufferPointer(start: base + 8, count: headerLength))
         dataStart = 8 + headerLength
@@ -45,20 +53,25 @@ final class SafeTensors: @unchecked Sendable {  // immutable after init; the map
         var entries: [String: Entry] = [:]
         for (name, value) in json.objectValue ?? [:] where name != "__metadata__" {
             guard let dtype = value["dtype"]?.stringValue,
-                  let shape = value["shape"]?.arrayValue?.compactMap(\.intValue),
-                  let offs = value["data_offsets"]?.arrayValue?.compactMap(\.intValue), offs.count == 2
+                let shape = value["shape"]?.arrayValue?.compactMap(\.intValue),
+                let offs = value["data_offsets"]?.arrayValue?.compactMap(\.intValue), offs.count == 2
             else { continue }
             entries[name] = Entry(dtype: dtype, shape: shape, begin: offs[0], end: offs[1])
         }
         self.entries = entries
         // Validate every range up front, so a truncated file fails at load, naming a tensor.
         // Report the first tensor (in file order) that does not fit, and how many do not.
-        let bad = entries.filter { $0.value.begin < 0 || $0.value.end < $0.value.begin || dataStart + $0.value.end > fileSize }
-            .sorted { $0.value.begin < $1.value.begin }
+        let bad = entries.filter {
+            $0.value.begin < 0 || $0.value.end < $0.value.begin || dataStart + $0.value.end > fileSize
+        }
+        .sorted { $0.value.begin < $1.value.begin }
         if let (name, e) = bad.first {
             munmap(map, fileSize)
-            throw ModelError(path: path, problem: "file is truncated: tensor \(name) needs bytes up to "
-                + "\(dataStart + e.end) but the file has \(fileSize) (\(bad.count) of \(entries.count) tensors cut off)")
+            throw ModelError(
+                path: path,
+                problem: "file is truncated: tensor \(name) needs bytes up to "
+                    + "\(dataStart + e.end) but the file has \(fileSize) (\(bad.count) of \(entries.count) tensors cut off)"
+            )
         }
     }
 
@@ -67,7 +80,9 @@ final class SafeTensors: @unchecked Sendable {  // immutable after init; the map
     /// A float32 tensor in place, checked to have `shape`.
     func f32(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
         guard let e = entries[name] else { throw ModelError(path: path, problem: "tensor \(name) is missing") }
-        guard e.dtype == "F32" else { throw ModelError(path: path, problem: "tensor \(name) is \(e.dtype), expected F32") }
+        guard e.dtype == "F32" else {
+            throw ModelError(path: path, problem: "tensor \(name) is \(e.dtype), expected F32")
+        }
         guard e.shape == shape, e.end - e.begin == shape.reduce(4, *) else {
             throw ModelError(path: path, problem: "tensor \(name) has shape \(e.shape), expected \(shape)")
         }

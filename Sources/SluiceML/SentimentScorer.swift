@@ -13,7 +13,8 @@ public final class SentimentScorer: Sendable {
         var columns: [Int] = []
         for name in Self.labels {
             guard let i = headFile.labels.firstIndex(of: name) else {
-                throw HeadFileError("the head's labels \(headFile.labels) lack '\(name)'; a sentiment head needs \(Self.labels)")
+                throw HeadFileError(
+                    "the head's labels \(headFile.labels) lack '\(name)'; a sentiment head needs \(Self.labels)")
             }
             columns.append(i)
         }

@@ -33,7 +33,8 @@ public enum TweetCorpus {
     /// Rows without a text column are skipped; an unparsable confidence is 0.
     public static func load(path: String? = nil) throws -> (rows: [LabelledText], replacedBytes: Int) {
         guard let file = path ?? defaultPath() else {
-            throw CorpusError(description: "tweet corpus not found (.deps/corpus/tweets.csv); run `make setup` or pass a path")
+            throw CorpusError(
+                description: "tweet corpus not found (.deps/corpus/tweets.csv); run `make setup` or pass a path")
         }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CorpusError(description: "cannot read tweet corpus at \(file); run `make setup`")
@@ -45,14 +46,20 @@ public enum TweetCorpus {
         for (index, record) in records.enumerated() {
             if index == 0, let first = record.first, decode(first).text.lowercased() == "sentiment" { continue }
             guard record.count >= 3 else { continue }
-            let label = decode(record[0]), conf = decode(record[1])
+            let label = decode(record[0])
+            let conf = decode(record[1])
             // A text holding unquoted commas: keep everything after the second comma.
             var textBytes = record[2]
-            for extra in record.dropFirst(3) { textBytes.append(UInt8(ascii: ",")); textBytes += extra }
+            for extra in record.dropFirst(3) {
+                textBytes.append(UInt8(ascii: ","))
+                textBytes += extra
+            }
             let text = decode(textBytes)
             replaced += label.replaced + conf.replaced + text.replaced
-            rows.append(LabelledText(text: text.text, label: label.text,
-                                     confidence: Double(conf.text.trimmingCharacters(in: .whitespaces)) ?? 0))
+            rows.append(
+                LabelledText(
+                    text: text.text, label: label.text,
+                    confidence: Double(conf.text.trimmingCharacters(in: .whitespaces)) ?? 0))
         }
         return (rows, replaced)
     }
@@ -66,7 +73,9 @@ public enum TweetCorpus {
         loop: while true {
             switch parser.parseScalar(from: &it) {
             case .valid(let enc): scalars.append(Unicode.UTF8.decode(enc))
-            case .error: replaced += 1; scalars.append("\u{FFFD}")
+            case .error:
+                replaced += 1
+                scalars.append("\u{FFFD}")
             case .emptyInput: break loop
             }
         }
@@ -75,7 +84,10 @@ public enum TweetCorpus {
 
     /// Splits CSV bytes into records of raw field bytes (quotes removed).
     public static func parseCSV(_ bytes: [UInt8]) -> [[[UInt8]]] {
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let quote = UInt8(ascii: "\"")
+        let comma = UInt8(ascii: ",")
+        let lf = UInt8(ascii: "\n")
+        let cr = UInt8(ascii: "\r")
         var records: [[[UInt8]]] = []
         var record: [[UInt8]] = []
         var field: [UInt8] = []
@@ -84,7 +96,8 @@ public enum TweetCorpus {
         var i = 0
         let n = bytes.count
         func endRecord() {
-            record.append(field); field = []
+            record.append(field)
+            field = []
             if !(record.count == 1 && record[0].isEmpty) { records.append(record) }
             record = []
         }
@@ -92,20 +105,30 @@ public enum TweetCorpus {
             let b = bytes[i]
             if inQuotes {
                 if b == quote {
-                    if i + 1 < n && bytes[i + 1] == quote { field.append(quote); i += 1 } else { inQuotes = false }
+                    if i + 1 < n && bytes[i + 1] == quote {
+                        field.append(quote)
+                        i += 1
+                    } else {
+                        inQuotes = false
+                    }
                 } else {
                     field.append(b)
                 }
             } else if b == quote && !fieldStarted {
-                inQuotes = true; fieldStarted = true
+                inQuotes = true
+                fieldStarted = true
             } else if b == comma {
-                record.append(field); field = []; fieldStarted = false
+                record.append(field)
+                field = []
+                fieldStarted = false
             } else if b == lf {
-                endRecord(); fieldStarted = false
+                endRecord()
+                fieldStarted = false
             } else if b == cr {
                 // dropped; CRLF ends the record at the LF
             } else {
-                field.append(b); fieldStarted = true
+                field.append(b)
+                fieldStarted = true
             }
             i += 1
         }

@@ -21,8 +21,12 @@ struct TwoWay {
     /// Sequential: once, body(0, 0..<count). Parallel: body(0, 0..<mid) and
     /// body(1, mid..<count) at once, mid = count/2 rounded up to a multiple of
     /// `multiple` (so vector kernels see whole blocks). `part` picks per-thread scratch.
-    func split(_ count: Int, multipleOf multiple: Int = 1, _ body: @escaping (_ part: Int, _ range: Range<Int>) -> Void) {
-        guard parallel else { body(0, 0..<count); return }
+    func split(_ count: Int, multipleOf multiple: Int = 1, _ body: @escaping (_ part: Int, _ range: Range<Int>) -> Void)
+    {
+        guard parallel else {
+            body(0, 0..<count)
+            return
+        }
         let mid = min((count / 2 + multiple - 1) / multiple * multiple, count)
         let halves = Halves { part in body(part, part == 0 ? 0..<mid : mid..<count) }
         if let pairs {

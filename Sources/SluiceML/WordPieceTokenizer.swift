@@ -24,7 +24,9 @@ struct WordPieceTokenizer: Sendable {
             throw ModelError(path: vocabPath, problem: "vocabulary lacks [CLS]/[SEP]/[UNK] (truncated file?)")
         }
         self.vocab = vocab
-        self.cls = cls; self.sep = sep; self.unk = unk
+        self.cls = cls
+        self.sep = sep
+        self.unk = unk
     }
 
     /// Input ids: [CLS] wordpieces... [SEP], at most `maxTokens` in all.
@@ -45,8 +47,16 @@ struct WordPieceTokenizer: Sendable {
         var cleaned = String.UnicodeScalarView()
         for c in text.unicodeScalars {
             if c.value == 0 || c.value == 0xFFFD || Self.isControl(c) { continue }
-            if Self.isWhitespace(c) { cleaned.append(" "); continue }
-            if Self.isCJK(c) { cleaned.append(" "); cleaned.append(c); cleaned.append(" "); continue }
+            if Self.isWhitespace(c) {
+                cleaned.append(" ")
+                continue
+            }
+            if Self.isCJK(c) {
+                cleaned.append(" ")
+                cleaned.append(c)
+                cleaned.append(" ")
+                continue
+            }
             cleaned.append(c)
         }
         let decomposed = String(cleaned).decomposedStringWithCanonicalMapping
@@ -63,9 +73,15 @@ struct WordPieceTokenizer: Sendable {
         var current: [Unicode.Scalar] = []
         for c in text.unicodeScalars {
             if Self.isWhitespace(c) {
-                if !current.isEmpty { words.append(current); current = [] }
+                if !current.isEmpty {
+                    words.append(current)
+                    current = []
+                }
             } else if Self.isPunctuation(c) {
-                if !current.isEmpty { words.append(current); current = [] }
+                if !current.isEmpty {
+                    words.append(current)
+                    current = []
+                }
                 words.append([c])
             } else {
                 current.append(c)
@@ -77,7 +93,10 @@ struct WordPieceTokenizer: Sendable {
 
     /// Greedy longest-match-first; the whole word is [UNK] if any part fails.
     func wordPiece(_ word: [Unicode.Scalar], into ids: inout [Int32]) {
-        if word.count > maxCharsPerWord { ids.append(unk); return }
+        if word.count > maxCharsPerWord {
+            ids.append(unk)
+            return
+        }
         let mark = ids.count
         var start = 0
         while start < word.count {
@@ -86,7 +105,10 @@ struct WordPieceTokenizer: Sendable {
             while start < end {
                 var piece = start > 0 ? "##" : ""
                 piece.unicodeScalars.append(contentsOf: word[start..<end])
-                if let id = vocab[piece] { found = id; break }
+                if let id = vocab[piece] {
+                    found = id
+                    break
+                }
                 end -= 1
             }
             guard let id = found else {
@@ -120,7 +142,7 @@ struct WordPieceTokenizer: Sendable {
         }
         switch c.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation:
+            .initialPunctuation, .finalPunctuation, .otherPunctuation:
             return true
         default: return false
         }
@@ -129,7 +151,7 @@ struct WordPieceTokenizer: Sendable {
     static func isCJK(_ c: Unicode.Scalar) -> Bool {
         switch c.value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F,
-             0x2B740...0x2B81F, 0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+            0x2B740...0x2B81F, 0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
             return true
         default: return false
         }

@@ -142,7 +142,8 @@ public struct MetricsAggregator: Sendable {
                 figures.replicasNeeded = ReplicaAdvice.needed(
                     arrivalRate: lambda, perEventSeconds: d, targetUtilisation: targetUtilisation)
                 if let replicas = stage.replicas {
-                    figures.utilisation = ReplicaAdvice.utilisation(arrivalRate: lambda, perEventSeconds: d, replicas: replicas)
+                    figures.utilisation = ReplicaAdvice.utilisation(
+                        arrivalRate: lambda, perEventSeconds: d, replicas: replicas)
                     figures.capacity = ReplicaAdvice.capacity(perEventSeconds: d, replicas: replicas)
                 }
             }

@@ -49,7 +49,8 @@ extension StageFigures {
             "capacity": capacity.map(JSONValue.double) ?? .null,
             "lag": lag.map { .int($0.total) } ?? .null,
             "lag_partitions": lag.map { report in
-                .array(report.partitions.map { .object(["partition": .int(Int64($0.partition)), "lag": .int($0.lag)]) })
+                .array(
+                    report.partitions.map { .object(["partition": .int(Int64($0.partition)), "lag": .int($0.lag)]) })
             } ?? .null,
             "stall_s": .double(stallSeconds),
         ])

@@ -10,30 +10,37 @@ public enum MetricsTable {
         lines.append(row(["stage", "ev/s", "d p50", "d p99", "batch", "err", "lag", "repl", "need", "stall"]))
         for stage in snapshot.stages {
             let d = stage.processingPerEvent
-            lines.append(row([
-                stage.stage, rate(stage.throughput), ms(d.p50, d.count), ms(d.p99, d.count),
-                stage.batchSize.count > 0 ? String(format1(stage.batchSize.mean)) : "-",
-                stage.errorRate.map { percent($0) } ?? "-", stage.lag.map { String($0.total) } ?? "-",
-                stage.replicas.map(String.init) ?? "-", stage.replicasNeeded.map(String.init) ?? "-",
-                "\(format1(stage.stallSeconds))s",
-            ]))
+            lines.append(
+                row([
+                    stage.stage, rate(stage.throughput), ms(d.p50, d.count), ms(d.p99, d.count),
+                    stage.batchSize.count > 0 ? String(format1(stage.batchSize.mean)) : "-",
+                    stage.errorRate.map { percent($0) } ?? "-", stage.lag.map { String($0.total) } ?? "-",
+                    stage.replicas.map(String.init) ?? "-", stage.replicasNeeded.map(String.init) ?? "-",
+                    "\(format1(stage.stallSeconds))s",
+                ]))
         }
         lines.append(row(["hop", "p50", "p90", "p99", "max", "skewed"]))
         for hop in snapshot.hops {
             let delay = hop.delay
-            lines.append(row([
-                hop.hop, ms(delay.p50, delay.count), ms(delay.p90, delay.count), ms(delay.p99, delay.count),
-                ms(delay.max, delay.count), String(hop.negativeClamped),
-            ]))
+            lines.append(
+                row([
+                    hop.hop, ms(delay.p50, delay.count), ms(delay.p90, delay.count), ms(delay.p99, delay.count),
+                    ms(delay.max, delay.count), String(hop.negativeClamped),
+                ]))
         }
         if !snapshot.canaries.isEmpty {
-            lines.append(row(["canary", "active", "canary", "events", "agree", "act p50", "can p50", "act mean", "can mean"]))
+            lines.append(
+                row(["canary", "active", "canary", "events", "agree", "act p50", "can p50", "act mean", "can mean"]))
             for c in snapshot.canaries {
-                lines.append(row([
-                    c.stage, c.activeVersion, c.canaryVersion, String(c.compared), c.agreement.map { percent($0) } ?? "-",
-                    score(c.activeScores.p50, c.activeScores.count), score(c.canaryScores.p50, c.canaryScores.count),
-                    score(c.activeScores.mean, c.activeScores.count), score(c.canaryScores.mean, c.canaryScores.count),
-                ]))
+                lines.append(
+                    row([
+                        c.stage, c.activeVersion, c.canaryVersion, String(c.compared),
+                        c.agreement.map { percent($0) } ?? "-",
+                        score(c.activeScores.p50, c.activeScores.count),
+                        score(c.canaryScores.p50, c.canaryScores.count),
+                        score(c.activeScores.mean, c.activeScores.count),
+                        score(c.canaryScores.mean, c.canaryScores.count),
+                    ]))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -6,7 +6,8 @@ public struct PrometheusWriter {
     public init() {}
 
     public mutating func family(_ name: String, type: String, help: String) {
-        text += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
+        text +=
+            "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
         text += "# TYPE \(name) \(type)\n"
     }
 
@@ -19,7 +20,8 @@ public struct PrometheusWriter {
     }
 
     private mutating func sample(_ name: String, _ labels: [(String, String)], _ value: String) {
-        let rendered = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+        let rendered =
+            labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
         text += "\(name)\(rendered) \(value)\n"
     }
 

@@ -94,7 +94,8 @@ public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
     /// Consumes and publishes until `stop()`. Throws when a client cannot be made or
     /// the subscription fails (bad configuration, unreachable broker at start).
     public func run() throws {
-        let common = KafkaConfig(bootstrapServers: options.brokers, clientID: options.clientID, properties: options.properties)
+        let common = KafkaConfig(
+            bootstrapServers: options.brokers, clientID: options.clientID, properties: options.properties)
         let consumer = try KafkaConsumer(
             config: KafkaConsumerConfig(
                 common: common, groupID: group, autoOffsetReset: options.fromBeginning ? .earliest : .latest,
@@ -110,7 +111,8 @@ public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
         }
         try consumer.subscribe(topics: [workflow.output, workflow.deadLetter])
         logger.info(
-            "monitor joined group \(group) on \(workflow.output) and \(workflow.deadLetter) (from \(options.fromBeginning ? "the beginning" : "now"))")
+            "monitor joined group \(group) on \(workflow.output) and \(workflow.deadLetter) (from \(options.fromBeginning ? "the beginning" : "now"))"
+        )
 
         let announcer = startAnnouncer(common)
         defer { announcer?.stop() }
@@ -146,7 +148,9 @@ public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
         let now = EventClock.nowMicros()
         tick(now: now, producer: producer)
         publishMetrics(now: now, producer: producer)
-        do { try producer.flush(timeoutMs: 5_000) } catch { logger.warning("monitor: flushing its records failed: \(error)") }
+        do { try producer.flush(timeoutMs: 5_000) } catch {
+            logger.warning("monitor: flushing its records failed: \(error)")
+        }
         logger.info("monitor stopped")
     }
 
@@ -204,13 +208,15 @@ public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
         let transitions = alerts.evaluate(current)
         let trendUpdate = trends.advance(now: now)
         latest = current
-        latestPrometheus = PrometheusText.render(current: current, sinceStart: aggregator.snapshot(windowSeconds: nil, now: now))
+        latestPrometheus = PrometheusText.render(
+            current: current, sinceStart: aggregator.snapshot(windowSeconds: nil, now: now))
         latestTable = MetricsTable.render(current)
         lock.unlock()
 
         for transition in transitions + trendUpdate.transitions {
             let subject = transition.subject.map { " (\($0))" } ?? ""
-            let text = "alert \(transition.rule)\(subject) \(transition.state.rawValue): value \(transition.value), threshold \(transition.threshold)"
+            let text =
+                "alert \(transition.rule)\(subject) \(transition.state.rawValue): value \(transition.value), threshold \(transition.threshold)"
             if transition.state == .firing { logger.warning("\(text)") } else { logger.info("\(text)") }
             if let topic = workflow.monitor.alertsTopic {
                 publish(topic: topic, key: transition.rule, value: transition.json(), producer: producer, count: .alert)
@@ -218,7 +224,8 @@ public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
         }
         if let topic = workflow.monitor.trendsTopic {
             for window in trendUpdate.windows {
-                publish(topic: topic, key: window.label ?? "all", value: window.json(), producer: producer, count: .trend)
+                publish(
+                    topic: topic, key: window.label ?? "all", value: window.json(), producer: producer, count: .trend)
             }
         }
     }

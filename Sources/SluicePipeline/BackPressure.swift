@@ -22,7 +22,8 @@ struct BackPressure {
                     paused = try consumer.assignment()
                     try consumer.pause(paused)
                     counters.paused()
-                    logger.info("producer queue full (\(producer.inFlightCount) in flight): paused \(paused.count) partitions")
+                    logger.info(
+                        "producer queue full (\(producer.inFlightCount) in flight): paused \(paused.count) partitions")
                 }
                 Thread.sleep(forTimeInterval: 0.002)
             }
@@ -46,7 +47,7 @@ struct BackPressure {
         do throws(KafkaError) {
             try producer.enqueue(message, onDelivery: onDelivery)
             return true
-        } catch where error.code == .queueFull {
+        } catch  where error.code == .queueFull {
             return false
         }
     }

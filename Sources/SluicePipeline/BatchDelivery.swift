@@ -41,7 +41,8 @@ struct AtLeastOnceDelivery: BatchDelivery {
         }
         if let (partition, error) = failed.first {
             throw SessionRestart(
-                reason: "delivery failed for a record from \(partition): \(error); committed only what was acknowledged")
+                reason: "delivery failed for a record from \(partition): \(error); committed only what was acknowledged"
+            )
         }
     }
 }

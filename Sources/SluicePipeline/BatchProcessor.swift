@@ -57,7 +57,8 @@ public struct BatchProcessor: Sendable {
             switch result {
             case .success(var envelope):
                 envelope.hops.append(
-                    Hop(stage: stageName, worker: worker, consumedAt: consumedAt, producedAt: producedAt,
+                    Hop(
+                        stage: stageName, worker: worker, consumedAt: consumedAt, producedAt: producedAt,
                         batchSize: valid.count, processMicros: processMicros))
                 let headers = EventHeaders.outgoing(
                     incoming: record.headers, eventID: envelope.id, workflow: workflowName, stage: stageName)
@@ -69,8 +70,10 @@ public struct BatchProcessor: Sendable {
                     let size = sizeLimit.size(key: key, value: value, headers: headers)
                     outcomes[slot.index] = deadLetter(
                         record, reason: DeadLetterReason.outputTooLarge,
-                        detail: "stage '\(stageName)' made a \(size)-byte record, over the producer's message.max.bytes "
-                            + "(\(sizeLimit.maxBytes)); send less 'data', or raise message.max.bytes here and on the broker")
+                        detail:
+                            "stage '\(stageName)' made a \(size)-byte record, over the producer's message.max.bytes "
+                            + "(\(sizeLimit.maxBytes)); send less 'data', or raise message.max.bytes here and on the broker"
+                    )
                 }
             case .failure(let error):
                 outcomes[slot.index] = deadLetter(record, reason: error.reason, detail: error.detail)

@@ -28,7 +28,8 @@ public struct ClassifyStage: Stage {
         dimension = head.head.inputDimension
         zeroShot = nil
         modelID = head.model
-        headSlot = HeadSlot(initial: head, task: .classify(labels: head.labels), model: head.model, dimension: dimension)
+        headSlot = HeadSlot(
+            initial: head, task: .classify(labels: head.labels), model: head.model, dimension: dimension)
     }
 
     public var headVersion: String? { headSlot?.current.active.version }
@@ -57,7 +58,8 @@ public struct ClassifyStage: Stage {
     private func best(_ row: [Float]) -> Int { row.indices.max { row[$0] < row[$1] }! }
 
     private func label(
-        _ batch: [Envelope], _ probabilities: [[Float]], version: String?, canary: (version: String, rows: [Int: [Float]])?
+        _ batch: [Envelope], _ probabilities: [[Float]], version: String?,
+        canary: (version: String, rows: [Int: [Float]])?
     ) -> [Result<Envelope, StageError>] {
         batch.indices.map { index in
             var event = batch[index]
@@ -81,4 +83,3 @@ public struct ClassifyStage: Stage {
         }
     }
 }
-

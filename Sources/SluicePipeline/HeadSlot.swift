@@ -68,7 +68,8 @@ public final class HeadSlot: @unchecked Sendable {
             guard Set(file.labels) == Set(labels) else {
                 throw HeadFileError(
                     "head version '\(file.version)' has labels \(file.labels), but this stage classifies into "
-                        + "\(labels.sorted()); a new head must keep the label set (change the labels in the workflow file instead)")
+                        + "\(labels.sorted()); a new head must keep the label set (change the labels in the workflow file instead)"
+                )
             }
         }
     }

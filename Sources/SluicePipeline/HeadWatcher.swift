@@ -65,7 +65,8 @@ public final class HeadWatcher: @unchecked Sendable {
         var next = marks.low
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
         while Date() < deadline {
-            let records = try consumer.poll(maxRecords: 500, timeoutMs: next < marks.high || next == marks.low ? 1_000 : 300)
+            let records = try consumer.poll(
+                maxRecords: 500, timeoutMs: next < marks.high || next == marks.low ? 1_000 : 300)
             for record in records {
                 fold.apply(key: record.key, value: record.value)
                 next = record.offset + 1
@@ -150,18 +151,24 @@ public final class HeadWatcher: @unchecked Sendable {
                 active: active.version, canary: state.canary?.version, fraction: state.canary?.fraction ?? 0,
                 at: Int64(Date().timeIntervalSince1970 * 1_000_000))
             lock.withLock { changeList.append(change) }
-            let canaryText = state.canary.map { ", canary \($0.version) on \(Int(($0.fraction * 100).rounded())) % of events" } ?? ""
-            let activeText = have.active.version == active.version
+            let canaryText =
+                state.canary.map { ", canary \($0.version) on \(Int(($0.fraction * 100).rounded())) % of events" } ?? ""
+            let activeText =
+                have.active.version == active.version
                 ? "keeps \(active.version)" : "\(have.active.version) -> \(active.version)"
             let canaryChange = canaryText.isEmpty && have.canary != nil ? ", canary ended" : canaryText
             logger.info("head of \(key): \(activeText)\(canaryChange) (announced by \(state.by)); from the next batch")
         } catch {
-            refuse("announcement for '\(key)' (active \(state.active)\(state.canary.map { ", canary \($0.version)" } ?? "")): \(error)")
+            refuse(
+                "announcement for '\(key)' (active \(state.active)\(state.canary.map { ", canary \($0.version)" } ?? "")): \(error)"
+            )
         }
     }
 
     /// The head of `version`: the one in use, or parsed and validated from its record.
-    private func head(_ version: String, have: HeadSlot.Heads, missing state: ModelState) throws(HeadFileError) -> HeadFile {
+    private func head(_ version: String, have: HeadSlot.Heads, missing state: ModelState) throws(HeadFileError)
+        -> HeadFile
+    {
         if have.active.version == version { return have.active }
         if let canary = have.canary, canary.version == version { return canary }
         guard let bytes = fold.heads[version] else {
@@ -170,7 +177,9 @@ public final class HeadWatcher: @unchecked Sendable {
                 "head version '\(version)' is not on the control topic; announce it with `sluice deploy --head FILE`")
         }
         let file: HeadFile
-        do { file = try slot.load(bytes) } catch { throw HeadFileError("head version '\(version)': \(error.description)") }
+        do { file = try slot.load(bytes) } catch {
+            throw HeadFileError("head version '\(version)': \(error.description)")
+        }
         guard file.version == version else {
             throw HeadFileError("the record for head version '\(version)' holds version '\(file.version)'")
         }

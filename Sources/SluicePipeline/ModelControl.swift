@@ -87,7 +87,8 @@ public struct ModelState: Sendable, Equatable {
             "workflow": .string(workflow),
             "stage": .string(stage),
             "active": .string(active),
-            "canary": canary.map { .object(["version": .string($0.version), "fraction": .double($0.fraction)]) } ?? .null,
+            "canary": canary.map { .object(["version": .string($0.version), "fraction": .double($0.fraction)]) }
+                ?? .null,
             "previous": .array(previous.map { .string($0) }),
             "announced_at": .int(announcedAt),
             "by": .string(by),

@@ -60,7 +60,9 @@ public struct ModelRollout: Sendable {
 
     /// Parses and validates a head file's bytes for this stage, with `version` replacing
     /// the file's own when given. Returns the head and the bytes to announce.
-    public func check(headBytes: [UInt8], version: String? = nil) throws(PipelineError) -> (file: HeadFile, bytes: [UInt8]) {
+    public func check(headBytes: [UInt8], version: String? = nil) throws(PipelineError) -> (
+        file: HeadFile, bytes: [UInt8]
+    ) {
         var root: JSONValue
         do { root = try JSONValue.parse(headBytes) } catch {
             throw PipelineError(
@@ -109,7 +111,8 @@ public struct ModelRollout: Sendable {
     /// Announces `file` as the active head, or with `canary` as a canary on that fraction of events.
     public func announce(_ file: HeadFile, bytes: [UInt8], canary: Double? = nil) throws -> Outcome {
         if let canary, !(canary > 0 && canary < 1) {
-            throw PipelineError("--canary \(canary) must be a fraction between 0 and 1, e.g. 0.1 for a tenth of the events")
+            throw PipelineError(
+                "--canary \(canary) must be a fraction between 0 and 1, e.g. 0.1 for a tenth of the events")
         }
         let fold = try read()
         let state = state(in: fold)

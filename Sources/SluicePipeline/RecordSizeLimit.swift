@@ -19,7 +19,8 @@ public struct RecordSizeLimit: Sendable, Equatable {
     }
 
     public func size(key: [UInt8]?, value: [UInt8], headers: [EventHeader]) -> Int {
-        (key?.count ?? 0) + value.count + headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count + 8 } + Self.framing
+        (key?.count ?? 0) + value.count + headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count + 8 }
+            + Self.framing
     }
 
     public func fits(key: [UInt8]?, value: [UInt8], headers: [EventHeader]) -> Bool {

@@ -17,7 +17,8 @@ public struct SentimentStage: Stage {
         modelID = scorer.embedder.modelID
         dimension = scorer.embedder.dimension
         heads = HeadSlot(
-            initial: scorer.headFile, task: .sentiment, model: scorer.embedder.modelID, dimension: scorer.embedder.dimension)
+            initial: scorer.headFile, task: .sentiment, model: scorer.embedder.modelID,
+            dimension: scorer.embedder.dimension)
     }
 
     public var headVersion: String? { heads.current.active.version }

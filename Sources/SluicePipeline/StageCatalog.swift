@@ -12,7 +12,10 @@ public struct StageContext: Sendable {
     /// The encoder's tuning, for stages that load it.
     public let encoderOptions: EncoderOptions
 
-    public init(spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil, encoderOptions: EncoderOptions = EncoderOptions()) {
+    public init(
+        spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil,
+        encoderOptions: EncoderOptions = EncoderOptions()
+    ) {
         self.spec = spec
         self.workflow = workflow
         self.modelDirectory = modelDirectory
@@ -39,10 +42,12 @@ public struct StageCatalog: Sendable {
     /// Sluice's own tasks, as `sluice worker` runs them.
     public static let builtIn: StageCatalog = {
         let make: Factory = {
-            try StageFactory.make($0.spec, workflow: $0.workflow, modelDirectory: $0.modelDirectory, encoderOptions: $0.encoderOptions)
+            try StageFactory.make(
+                $0.spec, workflow: $0.workflow, modelDirectory: $0.modelDirectory, encoderOptions: $0.encoderOptions)
         }
         return StageCatalog(
-            tasks: StageTask.builtIn, factories: Dictionary(uniqueKeysWithValues: StageTask.builtIn.map { ($0.rawValue, make) }))
+            tasks: StageTask.builtIn,
+            factories: Dictionary(uniqueKeysWithValues: StageTask.builtIn.map { ($0.rawValue, make) }))
     }()
 
     private init(tasks: [StageTask], factories: [String: Factory]) {
@@ -56,7 +61,9 @@ public struct StageCatalog: Sendable {
     public mutating func register(_ task: StageTask, make: @escaping Factory) throws(PipelineError) {
         let name = task.rawValue
         guard let first = name.unicodeScalars.first, ("a"..."z").contains(first),
-            name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" })
+            name.unicodeScalars.allSatisfy({
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+            })
         else {
             throw PipelineError(
                 "task name '\(name)' must be lowercase letters, digits, '-' or '_', starting with a letter")
@@ -75,13 +82,16 @@ public struct StageCatalog: Sendable {
 
     /// Builds the step of `spec` with its task's factory.
     public func makeStage(
-        for spec: StageSpec, in workflow: Workflow, modelDirectory: String? = nil, encoderOptions: EncoderOptions = EncoderOptions()
+        for spec: StageSpec, in workflow: Workflow, modelDirectory: String? = nil,
+        encoderOptions: EncoderOptions = EncoderOptions()
     ) throws -> any Stage {
         guard let make = factories[spec.task.rawValue] else {
-            throw PipelineError("stage '\(spec.name)': task '\(spec.task.rawValue)' is not registered; the catalog has \(names)")
+            throw PipelineError(
+                "stage '\(spec.name)': task '\(spec.task.rawValue)' is not registered; the catalog has \(names)")
         }
         return try make(
-            StageContext(spec: spec, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions))
+            StageContext(spec: spec, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions)
+        )
     }
 
     private var names: String { tasks.map(\.rawValue).joined(separator: ", ") }

@@ -9,7 +9,9 @@ public enum StageFactory {
         _ spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil,
         encoderOptions: EncoderOptions = EncoderOptions()
     ) throws -> any Stage {
-        func loadEncoder() throws -> MiniLMEncoder { try MiniLMEncoder(modelDirectory: modelDirectory, options: encoderOptions) }
+        func loadEncoder() throws -> MiniLMEncoder {
+            try MiniLMEncoder(modelDirectory: modelDirectory, options: encoderOptions)
+        }
         switch spec.task {
         case .passthrough:
             return PassthroughStage()
@@ -22,10 +24,12 @@ public enum StageFactory {
             }
             let labels = spec.labels.map { LabelSpec(name: $0.name, descriptions: $0.descriptions) }
             return ClassifyStage(
-                zeroShot: try ZeroShotClassifier(embedder: encoder, labels: labels, temperature: Float(spec.temperature)))
+                zeroShot: try ZeroShotClassifier(
+                    embedder: encoder, labels: labels, temperature: Float(spec.temperature)))
         case .sentiment:
             guard let head = spec.head else {
-                throw PipelineError("stage '\(spec.name)': task 'sentiment' needs 'head' (e.g. models/sentiment-head.json)")
+                throw PipelineError(
+                    "stage '\(spec.name)': task 'sentiment' needs 'head' (e.g. models/sentiment-head.json)")
             }
             let encoder = try loadEncoder()
             let file = try HeadFile.load(workflow.resolve(head), for: encoder)

@@ -72,7 +72,8 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
     /// Throws only for errors that retrying cannot fix (bad configuration).
     public func run() throws {
         try TopicPreflight(workflow: workflow, stage: stage).check(
-            config: KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: options.properties),
+            config: KafkaConfig(
+                bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: options.properties),
             logger: logger, shouldStop: { isStopping })
         let watcher = startWatcher()
         defer { watcher?.stop() }
@@ -103,12 +104,14 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
     private func startWatcher() -> HeadWatcher? {
         guard let topic = options.controlTopic, let slot = step.headSlot else { return nil }
         let watcher = HeadWatcher(
-            config: KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-control", properties: options.properties),
+            config: KafkaConfig(
+                bootstrapServers: options.brokers, clientID: "sluice-control", properties: options.properties),
             topic: topic, workflow: workflow.name, stage: stage.name, slot: slot, logger: logger)
         do {
             try watcher.start()
         } catch {
-            logger.warning("not following the control topic \(topic): \(error); running head \(slot.current.active.version)")
+            logger.warning(
+                "not following the control topic \(topic): \(error); running head \(slot.current.active.version)")
             return nil
         }
         stopLock.withLock { self.watcher = watcher }
@@ -125,7 +128,8 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
         let step = self.step
         let announcer = RegistryAnnouncer(
             config: KafkaConfig(
-                bootstrapServers: options.brokers, clientID: "sluice-registry-\(stage.name)", properties: options.properties),
+                bootstrapServers: options.brokers, clientID: "sluice-registry-\(stage.name)",
+                properties: options.properties),
             settings: settings, kind: .worker, member: registryMember, workflow: workflow.name, stage: stage.name,
             logger: logger
         ) {
@@ -175,7 +179,8 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
         }
         let backPressure = BackPressure(consumer: consumer, counters: counters, logger: logger)
         logger.info(
-            "worker \(options.workerID) joined group \(workflow.group(of: stage)): \(stage.input) -> \(stage.output), \(stage.delivery.rawValue)")
+            "worker \(options.workerID) joined group \(workflow.group(of: stage)): \(stage.input) -> \(stage.output), \(stage.delivery.rawValue)"
+        )
         while !isStopping {
             let records = try pollBatch(consumer, rebalance: rebalance)
             guard !records.isEmpty else { continue }
@@ -216,8 +221,10 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
             return KafkaProducerMessage(topic: stage.output, key: key, value: value, headers: headers.kafkaHeaders)
         case .deadLetter(let key, let value, let headers, let reason):
             deadLetterLog.warning(
-                "dead letter from \(record.topic)[\(record.partition)]@\(record.offset): \(reason); sent to \(workflow.deadLetter)")
-            return KafkaProducerMessage(topic: workflow.deadLetter, key: key, value: value, headers: headers.kafkaHeaders)
+                "dead letter from \(record.topic)[\(record.partition)]@\(record.offset): \(reason); sent to \(workflow.deadLetter)"
+            )
+            return KafkaProducerMessage(
+                topic: workflow.deadLetter, key: key, value: value, headers: headers.kafkaHeaders)
         }
     }
 
@@ -229,9 +236,11 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
         // Cooperative: a rebalance revokes only the partitions that move, so the
         // others keep their batch in hand. `-X partition.assignment.strategy=...`
         // still picks another (eager ones work too: see RebalanceTracker).
-        properties["partition.assignment.strategy"] = properties["partition.assignment.strategy"] ?? "cooperative-sticky"
+        properties["partition.assignment.strategy"] =
+            properties["partition.assignment.strategy"] ?? "cooperative-sticky"
         return KafkaConsumerConfig(
-            common: KafkaConfig(bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: properties),
+            common: KafkaConfig(
+                bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: properties),
             groupID: workflow.group(of: stage), autoOffsetReset: .earliest, isolationLevel: .readCommitted)
     }
 

@@ -26,12 +26,15 @@ public enum TopicApplier {
         var existing: [String: Int] = [:]
         for topic in try admin.listTopics() { existing[topic.name] = topic.partitionCount }
         let missing = topics.filter { existing[$0.name] == nil }
-        let created = missing.isEmpty ? [:] : try admin.createTopics(
-            missing.map {
-                KafkaNewTopic(
-                    name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicationFactor),
-                    config: $0.config)
-            })
+        let created =
+            missing.isEmpty
+            ? [:]
+            : try admin.createTopics(
+                missing.map {
+                    KafkaNewTopic(
+                        name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicationFactor),
+                        config: $0.config)
+                })
         var results: [(topic: String, outcome: Outcome)] = []
         for topic in topics {
             var have = existing[topic.name]
@@ -48,8 +51,12 @@ public enum TopicApplier {
                 break
             }
             let count = have ?? 0
-            results.append((topic.name, count == topic.partitions
-                ? .exists(partitions: count) : .partitionsDiffer(have: count, want: topic.partitions)))
+            results.append(
+                (
+                    topic.name,
+                    count == topic.partitions
+                        ? .exists(partitions: count) : .partitionsDiffer(have: count, want: topic.partitions)
+                ))
         }
         return results
     }

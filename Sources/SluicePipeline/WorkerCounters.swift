@@ -116,7 +116,8 @@ public final class WorkerCounters: @unchecked Sendable {
             lock.withLock {
                 if let counter = deadLetterCounters[reason] { return counter }
                 let counter = Counter(
-                    label: WorkerMetricNames.deadLetters, dimensions: dimensions + [("reason", reason)], factory: factory)
+                    label: WorkerMetricNames.deadLetters, dimensions: dimensions + [("reason", reason)],
+                    factory: factory)
                 deadLetterCounters[reason] = counter
                 return counter
             }

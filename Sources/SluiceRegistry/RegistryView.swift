@@ -42,7 +42,9 @@ public struct RegistryView: Sendable {
             let age = max(0, Double(now - entry.lastHeartbeat) / 1_000_000)
             return Member(entry: entry, heartbeatAge: age, isStale: age > staleAfterSeconds)
         }.sorted {
-            ($0.entry.workflow, $0.entry.stage ?? "", $0.entry.member) < ($1.entry.workflow, $1.entry.stage ?? "", $1.entry.member)
+            ($0.entry.workflow, $0.entry.stage ?? "", $0.entry.member) < (
+                $1.entry.workflow, $1.entry.stage ?? "", $1.entry.member
+            )
         }
         return RegistryView(members: members, staleAfterSeconds: staleAfterSeconds, at: now, recordsRead: records.count)
     }
@@ -52,7 +54,8 @@ public struct RegistryView: Sendable {
     /// not exist yet is an empty registry. Throws when the broker cannot be reached or
     /// the end is not reached within `timeoutMs`.
     public static func read(
-        config: KafkaConfig, topic: String = Registry.defaultTopic, staleAfterSeconds: Double = 10, timeoutMs: Int = 15_000
+        config: KafkaConfig, topic: String = Registry.defaultTopic, staleAfterSeconds: Double = 10,
+        timeoutMs: Int = 15_000
     ) throws(KafkaError) -> RegistryView {
         let records = try readAll(config: config, topic: topic, timeoutMs: timeoutMs)
         return fold(records.map { ($0.key, $0.value) }, staleAfterSeconds: staleAfterSeconds)
@@ -65,8 +68,11 @@ public struct RegistryView: Sendable {
         -> [KafkaRecord]
     {
         let admin = try KafkaAdmin(config: config)
-        guard let found = try admin.listTopics(timeoutMs: timeoutMs).first(where: { $0.name == topic }) else { return [] }
-        return try readTail(config: config, admin: admin, topic: topic, partitions: found.partitions, last: nil, timeoutMs: timeoutMs)
+        guard let found = try admin.listTopics(timeoutMs: timeoutMs).first(where: { $0.name == topic }) else {
+            return []
+        }
+        return try readTail(
+            config: config, admin: admin, topic: topic, partitions: found.partitions, last: nil, timeoutMs: timeoutMs)
     }
 
     /// Reads each partition from `high - last` (or its start when `last` is nil) to

@@ -59,7 +59,8 @@ public struct StatusReport: Sendable {
                 rows.append(
                     StageRow(
                         workflow: parts[0], stage: parts[1],
-                        members: workers.filter { $0.entry.workflow == parts[0] && ($0.entry.stage ?? "") == parts[1] }))
+                        members: workers.filter { $0.entry.workflow == parts[0] && ($0.entry.stage ?? "") == parts[1] })
+                )
             }
             services = view.members.filter { $0.entry.kind != .worker }
         }
@@ -69,7 +70,8 @@ public struct StatusReport: Sendable {
     /// `stages[].replicas_needed` from the newest publication on the workflow's metrics
     /// topic (the monitor publishes one record per window at once): per stage, the
     /// shortest window that has a figure (a quiet 10 s window has none, the 60 s one may).
-    static func latestReplicasNeeded(_ spec: Workflow, config: KafkaConfig, admin: KafkaAdmin, topics: Set<String>) throws
+    static func latestReplicasNeeded(_ spec: Workflow, config: KafkaConfig, admin: KafkaAdmin, topics: Set<String>)
+        throws
         -> [String: Int]
     {
         guard let metrics = spec.monitor.metricsTopic, topics.contains(metrics) else { return [:] }

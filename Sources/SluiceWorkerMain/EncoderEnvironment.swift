@@ -14,7 +14,9 @@ extension EncoderOptions {
         """
 
     /// The defaults, with each variable that is set (and parses) overriding its option.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> EncoderOptions {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> EncoderOptions
+    {
         var options = EncoderOptions()
         if environment["SLUICE_SPLIT_SINGLE"] == "0" { options.splitSingleText = false }
         if environment["SLUICE_PAIR_RUNNER"] == "0" { options.helperThread = false }

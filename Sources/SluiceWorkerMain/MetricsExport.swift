@@ -1,8 +1,8 @@
 import Logging
 import Metrics
 import Prometheus
-import SluiceLifecycle
 import SluiceHTTP
+import SluiceLifecycle
 import SluicePipeline
 
 /// The process's swift-metrics backend: a Prometheus registry, bootstrapped on first

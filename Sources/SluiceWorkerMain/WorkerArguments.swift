@@ -57,12 +57,15 @@ public struct WorkerArguments: ParsableArguments {
 
     @Option(
         name: .long,
-        help: "exactly-once stages: a stable name for this worker's slot, so a restarted worker fences its predecessor at once.")
+        help:
+            "exactly-once stages: a stable name for this worker's slot, so a restarted worker fences its predecessor at once."
+    )
     public var instance: String?
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Port for GET /metrics (Prometheus); 0, the default, takes a free port and logs it.", valueName: "port"))
+        help: ArgumentHelp(
+            "Port for GET /metrics (Prometheus); 0, the default, takes a free port and logs it.", valueName: "port"))
     public var metricsPort: Int = 0
 
     @Option(name: .long, help: ArgumentHelp("Address the metrics endpoint binds to.", valueName: "host"))
@@ -102,6 +105,8 @@ public struct WorkerArguments: ParsableArguments {
         services.append(BlockingService("worker", worker))
         try ServiceRunner.runBlocking(services, logger: logger)
         let counts = worker.counters.snapshot
-        logger.info("stopped after \(counts.processed) records in \(counts.batches) batches (\(counts.deadLettered) dead letters)")
+        logger.info(
+            "stopped after \(counts.processed) records in \(counts.batches) batches (\(counts.deadLettered) dead letters)"
+        )
     }
 }

@@ -12,4 +12,3 @@ public enum AlertMetric: String, Sendable, CaseIterable {
     /// Whether a rule on this metric may name a stage (p99 end to end is the workflow's).
     public var perStage: Bool { self != .p99EndToEndMs }
 }
-

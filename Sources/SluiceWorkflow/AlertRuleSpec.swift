@@ -31,7 +31,8 @@ extension AlertRuleSpec {
         }
         let aboveField = try required("above")
         let limit: ClosedRange<Double> = metric == .deadLetterRate ? 0...1 : 0...1e12
-        var rule = AlertRuleSpec(name: try required("name").string(), metric: metric, above: try aboveField.double(in: limit))
+        var rule = AlertRuleSpec(
+            name: try required("name").string(), metric: metric, above: try aboveField.double(in: limit))
         rule.line = field.line
         if let stageField = entries.first(where: { $0.key == "stage" })?.value {
             let stage = try stageField.string()
@@ -46,4 +47,3 @@ extension AlertRuleSpec {
         return rule
     }
 }
-

@@ -75,4 +75,3 @@ extension MonitorSpec {
         return spec
     }
 }
-

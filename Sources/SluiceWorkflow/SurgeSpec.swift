@@ -31,7 +31,8 @@ extension SurgeSpec {
         }
         if surge.minBaselineWindows > surge.baselineWindows {
             throw field.error(
-                "min_baseline_windows (\(surge.minBaselineWindows)) cannot exceed baseline_windows (\(surge.baselineWindows))")
+                "min_baseline_windows (\(surge.minBaselineWindows)) cannot exceed baseline_windows (\(surge.baselineWindows))"
+            )
         }
         return surge
     }

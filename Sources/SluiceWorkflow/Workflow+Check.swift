@@ -26,14 +26,21 @@ extension Workflow {
                 throw fail(index, "stage '\(stage.name)' reads its own output topic '\(stage.output)'")
             }
             if stage.output == input || stage.output == deadLetter {
-                throw fail(index, "stage '\(stage.name)' must not write to the \(stage.output == input ? "input" : "dead-letter") topic")
+                throw fail(
+                    index,
+                    "stage '\(stage.name)' must not write to the \(stage.output == input ? "input" : "dead-letter") topic"
+                )
             }
             guard let hasEmbedding = available[stage.input] else {
-                throw fail(index,
-                    "stage '\(stage.name)' reads '\(stage.input)', which neither the workflow input nor an earlier stage produces")
+                throw fail(
+                    index,
+                    "stage '\(stage.name)' reads '\(stage.input)', which neither the workflow input nor an earlier stage produces"
+                )
             }
             if stage.task.needsEmbedding && !hasEmbedding {
-                throw fail(index, "task '\(stage.task.rawValue)' needs an embedding: put an 'embed' stage before '\(stage.name)'")
+                throw fail(
+                    index,
+                    "task '\(stage.task.rawValue)' needs an embedding: put an 'embed' stage before '\(stage.name)'")
             }
             if stage.task == .classify && stage.labels.isEmpty && stage.head == nil {
                 throw fail(index, "task 'classify' needs 'labels' (zero-shot descriptions) or a trained 'head'")

@@ -72,7 +72,8 @@ extension Workflow {
             workflow.stages.append(try StageSpec.parse(stageField, tasks: tasks))
         }
         if let limits = entries.first(where: { $0.key == "limits" })?.value {
-            for (key, value) in try limits.mapping(allowed: ["max_text_bytes", "max_replay_attempts", "max_in_flight"]) {
+            for (key, value) in try limits.mapping(allowed: ["max_text_bytes", "max_replay_attempts", "max_in_flight"])
+            {
                 switch key {
                 case "max_text_bytes": workflow.limits.maxTextBytes = try value.int(atLeast: 1)
                 case "max_replay_attempts": workflow.limits.maxReplayAttempts = try value.int(atLeast: 1)

@@ -40,7 +40,9 @@ final class DeployFileTests: XCTestCase {
             XCTAssertEqual(Self.value(after: "--brokers", in: command), "kafka:9092", name)
         }
 
-        XCTAssertEqual(try Self.command(of: services["topics"]!), ["topics", "apply", Self.workflowFile, "--brokers", "kafka:9092"])
+        XCTAssertEqual(
+            try Self.command(of: services["topics"]!),
+            ["topics", "apply", Self.workflowFile, "--brokers", "kafka:9092"])
         XCTAssertEqual(try Self.dependsOn(services["topics"]!)["kafka"], "service_healthy")
 
         // The three stages: one service each, after the topics job.
@@ -75,7 +77,8 @@ final class DeployFileTests: XCTestCase {
         let prometheus = try XCTUnwrap(services["prometheus"])
         XCTAssertTrue((prometheus["image"] as? String ?? "").hasPrefix("prom/prometheus"))
         let volumes = try XCTUnwrap(prometheus["volumes"] as? [String])
-        XCTAssertTrue(volumes.contains { $0.hasPrefix("./prometheus.yml:/etc/prometheus/prometheus.yml") }, "\(volumes)")
+        XCTAssertTrue(
+            volumes.contains { $0.hasPrefix("./prometheus.yml:/etc/prometheus/prometheus.yml") }, "\(volumes)")
     }
 
     /// The stages named in compose are the workflow's stages, and no stage has
@@ -99,7 +102,8 @@ final class DeployFileTests: XCTestCase {
             let name = stage["name"] as! String
             let input = try XCTUnwrap(stage["input"] as? String)
             let partitions = (topics[input] as? [String: Any])?["partitions"] as? Int ?? 1
-            XCTAssertLessThanOrEqual(composeStages[name] ?? 0, partitions, "\(name): more replicas than \(input) has partitions")
+            XCTAssertLessThanOrEqual(
+                composeStages[name] ?? 0, partitions, "\(name): more replicas than \(input) has partitions")
         }
     }
 
@@ -117,16 +121,20 @@ final class DeployFileTests: XCTestCase {
             guard path == "/metrics" else { return [] }
             return (job["static_configs"] as? [[String: Any]] ?? []).flatMap { $0["targets"] as? [String] ?? [] }
         }
-        XCTAssertTrue(targets.contains("monitor:\(port)"), "Prometheus scrapes \(targets), the monitor serves on \(port)")
+        XCTAssertTrue(
+            targets.contains("monitor:\(port)"), "Prometheus scrapes \(targets), the monitor serves on \(port)")
         let gatewayPort = try XCTUnwrap(Self.value(after: "--port", in: try Self.command(of: services["gateway"]!)))
-        XCTAssertTrue(targets.contains("gateway:\(gatewayPort)"), "Prometheus scrapes \(targets), the gateway serves on \(gatewayPort)")
+        XCTAssertTrue(
+            targets.contains("gateway:\(gatewayPort)"),
+            "Prometheus scrapes \(targets), the gateway serves on \(gatewayPort)")
     }
 
     // MARK: (b) every sluice command line in compose exists
 
     func testEveryComposeCommandIsAcceptedByTheBinary() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            throw XCTSkip("\(Self.binary.path) is not built: run `swift build -c release --product sluice` (make test does)")
+            throw XCTSkip(
+                "\(Self.binary.path) is not built: run `swift build -c release --product sluice` (make test does)")
         }
         let services = try Self.services()
         for name in Self.sluiceServices {
@@ -141,9 +149,11 @@ final class DeployFileTests: XCTestCase {
             XCTAssertFalse(path.isEmpty, name)
             let help = try Self.run(Self.binary.path, path + ["--help"])
             XCTAssertEqual(help.status, 0, help.output)
-            XCTAssertTrue(help.output.contains("USAGE: sluice \(path.joined(separator: " "))"), "\(name): \(help.output)")
+            XCTAssertTrue(
+                help.output.contains("USAGE: sluice \(path.joined(separator: " "))"), "\(name): \(help.output)")
             for flag in command where flag.hasPrefix("-") {
-                XCTAssertTrue(help.output.contains(flag), "\(name): sluice \(path.joined(separator: " ")) has no \(flag)")
+                XCTAssertTrue(
+                    help.output.contains(flag), "\(name): sluice \(path.joined(separator: " ")) has no \(flag)")
             }
             // A misspelt flag is rejected, so the parser does look at the flags.
             let wrong = try Self.run(Self.binary.path, path + ["--no-such-flag"])
@@ -193,7 +203,10 @@ final class DeployFileTests: XCTestCase {
         for package in ["libjson-c5", "libopenblas0-pthread", "curl"] {
             XCTAssertTrue(runtime.contains(package), package)
         }
-        for copied in ["/opt/sluice/.deps/lib/", "/opt/sluice/.deps/model/", "COPY models/", "COPY topics/", "/usr/lib/swift/linux"] {
+        for copied in [
+            "/opt/sluice/.deps/lib/", "/opt/sluice/.deps/model/", "COPY models/", "COPY topics/",
+            "/usr/lib/swift/linux",
+        ] {
             XCTAssertTrue(runtime.contains(copied), copied)
         }
         // The build's rpath names <package>/.deps/lib: both stages use the same package path.
@@ -264,7 +277,10 @@ final class DeployFileTests: XCTestCase {
         return paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    struct Outcome { var status: Int32; var output: String }
+    struct Outcome {
+        var status: Int32
+        var output: String
+    }
 
     /// Runs a program in the package root; stdout and stderr together.
     static func run(_ program: String, _ arguments: [String]) throws -> Outcome {

@@ -4,7 +4,8 @@ import XCTest
 
 final class EnvelopeTests: XCTestCase {
     func decode(_ text: String, maxTextBytes: Int = .max) throws(EnvelopeError) -> Envelope {
-        try Envelope.decode(Array(text.utf8), fallbackID: "posts-0-7", fallbackCreatedAt: 42, maxTextBytes: maxTextBytes)
+        try Envelope.decode(
+            Array(text.utf8), fallbackID: "posts-0-7", fallbackCreatedAt: 42, maxTextBytes: maxTextBytes)
     }
 
     func testRoundTripKeepsEveryField() throws {
@@ -13,7 +14,9 @@ final class EnvelopeTests: XCTestCase {
             id: "e-1", workflow: "w", createdAt: 1_732_860_000_123_456, text: "héllo \"world\" 🌍",
             data: ["user": .string("ann"), "n": .int(3)], embedding: embedding,
             results: ["label": .object(["name": .string("sports")])],
-            hops: [Hop(stage: "features", worker: "h:1", consumedAt: 10, producedAt: 25, batchSize: 32, processMicros: 9)])
+            hops: [
+                Hop(stage: "features", worker: "h:1", consumedAt: 10, producedAt: 25, batchSize: 32, processMicros: 9)
+            ])
         let decoded = try Envelope.decode(original.encoded(), fallbackID: "x", fallbackCreatedAt: 0)
         XCTAssertEqual(decoded, original)
         XCTAssertEqual(decoded.embedding, embedding, "vectors must survive bit for bit")

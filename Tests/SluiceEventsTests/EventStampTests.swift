@@ -6,7 +6,8 @@ import XCTest
 /// `EventStamp.stamp`; these pin what a stamped event looks like.
 final class EventStampTests: XCTestCase {
     func stamp(_ fields: [String: JSONValue], workflow: String? = nil, traceparent: String? = nil) -> StampedEvent {
-        EventStamp.stamp(fields, entry: "gateway", workflow: workflow, traceparent: traceparent, now: 42, makeID: { "new-id" })
+        EventStamp.stamp(
+            fields, entry: "gateway", workflow: workflow, traceparent: traceparent, now: 42, makeID: { "new-id" })
     }
 
     func header(_ event: StampedEvent, _ name: String) -> String? { event.headers.text(named: name) }
@@ -18,7 +19,8 @@ final class EventStampTests: XCTestCase {
     }
 
     func testGivenIDAndTimeStayAndAnIntegerIDBecomesAString() {
-        XCTAssertEqual(stamp(["text": .string("a"), "id": .string("e-1"), "created_at": .int(7)]).fields["id"], .string("e-1"))
+        XCTAssertEqual(
+            stamp(["text": .string("a"), "id": .string("e-1"), "created_at": .int(7)]).fields["id"], .string("e-1"))
         XCTAssertEqual(stamp(["text": .string("a"), "created_at": .int(7)]).fields["created_at"], .int(7))
         let numbered = stamp(["text": .string("a"), "id": .int(12)])
         XCTAssertEqual(numbered.id, "12")
@@ -35,7 +37,9 @@ final class EventStampTests: XCTestCase {
     func testWorkflowIsSetOnlyWhenKnownAndAbsent() {
         XCTAssertNil(stamp(["text": .string("a")]).fields["workflow"])
         XCTAssertEqual(stamp(["text": .string("a")], workflow: "w").fields["workflow"], .string("w"))
-        XCTAssertEqual(stamp(["text": .string("a"), "workflow": .string("mine")], workflow: "w").fields["workflow"], .string("mine"))
+        XCTAssertEqual(
+            stamp(["text": .string("a"), "workflow": .string("mine")], workflow: "w").fields["workflow"],
+            .string("mine"))
     }
 
     func testHeadersCarryTheTraceAndDescribeTheEvent() {
@@ -62,6 +66,7 @@ final class EventStampTests: XCTestCase {
     func testAStampedEventDecodesAsItWasStamped() throws {
         let event = stamp(["text": .string("hello"), "data": .object(["u": .int(1)])], workflow: "w")
         let decoded = try Envelope.decode(event.value, fallbackID: "fallback", fallbackCreatedAt: 0)
-        XCTAssertEqual(decoded, Envelope(id: "new-id", workflow: "w", createdAt: 42, text: "hello", data: ["u": .int(1)]))
+        XCTAssertEqual(
+            decoded, Envelope(id: "new-id", workflow: "w", createdAt: 42, text: "hello", data: ["u": .int(1)]))
     }
 }

@@ -14,7 +14,8 @@ final class HeaderLookupTests: XCTestCase {
     func testANullValueIsNoValue() {
         let headers: [(key: String, value: [UInt8]?)] = [("a", Array("old".utf8)), ("a", nil)]
         XCTAssertNil(HeaderLookup.text("a", in: headers, key: \.key, value: \.value))
-        XCTAssertEqual(HeaderLookup.value("a", in: Array(headers.prefix(1)), key: \.key, value: \.value), Array("old".utf8))
+        XCTAssertEqual(
+            HeaderLookup.value("a", in: Array(headers.prefix(1)), key: \.key, value: \.value), Array("old".utf8))
     }
 
     /// A relay that appends its own traceparent after the one it received continues its own span.
@@ -24,6 +25,8 @@ final class HeaderLookupTests: XCTestCase {
         let out = EventHeaders.outgoing(
             incoming: [EventHeader(EventHeaders.traceparent, first), EventHeader(EventHeaders.traceparent, last)],
             eventID: "e", workflow: "w", stage: "s")
-        XCTAssertEqual(TraceContext.parse(out.text(named: EventHeaders.traceparent) ?? "")?.traceID, String(repeating: "2", count: 32))
+        XCTAssertEqual(
+            TraceContext.parse(out.text(named: EventHeaders.traceparent) ?? "")?.traceID,
+            String(repeating: "2", count: 32))
     }
 }

@@ -10,9 +10,12 @@ final class HostileEnvelopeTests: XCTestCase {
         try Envelope.decode(Array(text.utf8), fallbackID: "posts-0-7", fallbackCreatedAt: 42)
     }
 
-    func assertRefused(_ text: String, _ reason: EnvelopeError.Reason, file: StaticString = #filePath, line: UInt = #line) {
+    func assertRefused(
+        _ text: String, _ reason: EnvelopeError.Reason, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try decode(text), text, file: file, line: line) { error in
-            XCTAssertEqual((error as? EnvelopeError)?.reason, reason, "\(text.prefix(120)): \(error)", file: file, line: line)
+            XCTAssertEqual(
+                (error as? EnvelopeError)?.reason, reason, "\(text.prefix(120)): \(error)", file: file, line: line)
         }
     }
 
@@ -26,7 +29,9 @@ final class HostileEnvelopeTests: XCTestCase {
     func testNonFiniteEmbeddingValuesAreRefused() {
         for bits: UInt32 in [0x7FC0_0000, 0x7F80_0000, 0xFF80_0000] {  // NaN, +Inf, -Inf
             let values: [UInt32] = [0x3F80_0000, bits]
-            let bytes = values.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.littleEndian >> ($0 * 8)) } }
+            let bytes = values.flatMap { value in
+                (0..<4).map { UInt8(truncatingIfNeeded: value.littleEndian >> ($0 * 8)) }
+            }
             let b64 = Data(bytes).base64EncodedString()
             assertRefused(#"{"text":"x","embedding":{"dim":2,"b64":"\#(b64)"}}"#, .badEmbedding)
         }

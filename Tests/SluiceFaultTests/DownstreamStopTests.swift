@@ -37,7 +37,8 @@ final class DownstreamStopTests: FaultTestCase {
         XCTAssertLessThan(heldBack, feed.ids.count, "the stream went on after the thaw")
         XCTAssertEqual(outAtThaw, outAtFreeze, "nothing passed the frozen stage")
         XCTAssertGreaterThan(
-            Double(middleAtThaw - middleAtFreeze), 0.5 * 29 * rate, "the first stage kept going while the second was frozen")
+            Double(middleAtThaw - middleAtFreeze), 0.5 * 29 * rate,
+            "the first stage kept going while the second was frozen")
 
         // Sample the thawed worker's memory while it works through the backlog.
         var rssPeak = rssFrozen

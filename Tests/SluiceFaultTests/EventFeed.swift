@@ -25,7 +25,8 @@ final class EventFeed: @unchecked Sendable {
         // is paused for the test's producer as well), or the accounting would start wrong.
         producer = try KafkaProducer(
             config: KafkaProducerConfig(
-                common: KafkaConfig(bootstrapServers: bootstrapServers, clientID: "fault-feed"), messageTimeoutMs: 180_000))
+                common: KafkaConfig(bootstrapServers: bootstrapServers, clientID: "fault-feed"),
+                messageTimeoutMs: 180_000))
     }
 
     func start() {
@@ -41,7 +42,8 @@ final class EventFeed: @unchecked Sendable {
                     try producer.enqueue(message, waitingForSpaceUpToMs: 60_000) { [self] report in
                         lock.withLock {
                             if let offset = report.offset, report.error == nil {
-                                placed[id] = KafkaTopicPartitionOffset(topic: report.topic, partition: report.partition, offset: offset)
+                                placed[id] = KafkaTopicPartitionOffset(
+                                    topic: report.topic, partition: report.partition, offset: offset)
                             } else {
                                 failures.append("\(id): \(report.error.map { "\($0)" } ?? "no offset")")
                             }

@@ -4,7 +4,7 @@ import SluiceTesting
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Tansu broker (memory storage) that the fault tests start themselves rather than
@@ -80,7 +80,9 @@ final class FaultBroker: @unchecked Sendable {
         while true {
             guard process.isRunning else { throw FaultError("Tansu exited during start-up; log \(logFile.path)") }
             if (try? admin.listTopics(timeoutMs: 1_000)) != nil { return }
-            guard Date() < deadline else { throw FaultError("Tansu did not answer within \(timeout) s; log \(logFile.path)") }
+            guard Date() < deadline else {
+                throw FaultError("Tansu did not answer within \(timeout) s; log \(logFile.path)")
+            }
             Thread.sleep(forTimeInterval: 0.1)
         }
     }
@@ -103,7 +105,9 @@ final class FaultBroker: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
         let size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) }
+        }
         guard bound == 0 else { throw FaultError("bind() failed: errno \(errno)") }
         var length = size
         _ = withUnsafeMutablePointer(to: &address) {

@@ -18,14 +18,16 @@ struct FaultLedger {
     /// nothing new came for `quiet` seconds, or `timeout` passed.
     static func read(
         bootstrapServers: String, topic: String, partitions: Int, expecting ids: [String],
-        timeout: TimeInterval = 60, quiet: TimeInterval = 2, isolation: KafkaConsumerConfig.IsolationLevel = .readCommitted
+        timeout: TimeInterval = 60, quiet: TimeInterval = 2,
+        isolation: KafkaConsumerConfig.IsolationLevel = .readCommitted
     ) throws -> FaultLedger {
         let consumer = try KafkaConsumer(
             config: KafkaConsumerConfig(
                 common: KafkaConfig(bootstrapServers: bootstrapServers, clientID: "fault-ledger"),
                 groupID: "fault-ledger-\(UUID().uuidString)", isolationLevel: isolation))
         defer { consumer.close() }
-        try consumer.assign((0..<partitions).map { KafkaTopicPartitionOffset(topic: topic, partition: Int32($0), offset: -2) })
+        try consumer.assign(
+            (0..<partitions).map { KafkaTopicPartitionOffset(topic: topic, partition: Int32($0), offset: -2) })
         let wanted = Set(ids)
         var counts: [String: Int] = [:]
         var missing = wanted.count
@@ -35,7 +37,8 @@ struct FaultLedger {
             let batch = try consumer.poll(maxRecords: 5_000, timeoutMs: 200)
             if !batch.isEmpty { lastRecord = Date() }
             for record in batch {
-                let id = (try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0).id) ?? "<undecodable>"
+                let id =
+                    (try? Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0).id) ?? "<undecodable>"
                 counts[id, default: 0] += 1
                 if counts[id] == 1 && wanted.contains(id) { missing -= 1 }
             }

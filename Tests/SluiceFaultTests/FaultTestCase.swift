@@ -54,7 +54,8 @@ class FaultTestCase: XCTestCase {
                 "  - { name: \(stage), task: passthrough, input: \(topics[index]), output: \(topics[index + 1]), "
                     + "batch: { size: \(batch), wait_ms: 20 }, delivery: \(delivery) }")
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fault-wf-\(UUID().uuidString).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fault-wf-\(UUID().uuidString).yaml")
+            .path
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -62,7 +63,8 @@ class FaultTestCase: XCTestCase {
     /// The topics of `workflowFile(stages:)` with `count` stages.
     func createTopics(stages count: Int, on broker: FaultBroker) throws {
         let names = ["in"] + (1..<count).map { "mid\($0)" } + ["out"]
-        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "fault-admin"))
+        let admin = try KafkaAdmin(
+            config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "fault-admin"))
         var topics = names.map { KafkaNewTopic(name: $0, partitions: Int32(Self.partitions)) }
         topics.append(KafkaNewTopic(name: "dead-letters", partitions: 1))
         for (name, outcome) in try admin.createTopics(topics) {
@@ -89,14 +91,16 @@ class FaultTestCase: XCTestCase {
     }
 
     func startFeed(broker: FaultBroker, prefix: String, count: Int, rate: Double) throws -> EventFeed {
-        let feed = try EventFeed(bootstrapServers: broker.bootstrapServers, topic: "in", prefix: prefix, count: count, rate: rate)
+        let feed = try EventFeed(
+            bootstrapServers: broker.bootstrapServers, topic: "in", prefix: prefix, count: count, rate: rate)
         feeds.append(feed)
         feed.start()
         return feed
     }
 
     func watch(_ topic: String, on broker: FaultBroker) throws -> OutputWatch {
-        let watch = try OutputWatch(bootstrapServers: broker.bootstrapServers, topic: topic, partitions: Self.partitions)
+        let watch = try OutputWatch(
+            bootstrapServers: broker.bootstrapServers, topic: topic, partitions: Self.partitions)
         watches.append(watch)
         return watch
     }
@@ -120,11 +124,14 @@ class FaultTestCase: XCTestCase {
         XCTAssertEqual(feed.failed, [], "every input was acknowledged by the broker (else the accounting is void)")
         _ = try? waitUntil("all \(feed.ids.count) ids out", timeout: timeout) { watch.distinctCount >= feed.ids.count }
         let ledger = try FaultLedger.read(
-            bootstrapServers: broker.bootstrapServers, topic: watch.topic, partitions: Self.partitions, expecting: feed.ids)
+            bootstrapServers: broker.bootstrapServers, topic: watch.topic, partitions: Self.partitions,
+            expecting: feed.ids)
         let recovery = watch.catchUp(of: feed.ids.prefix(heldBack), after: faultEnd)
         let resumed = watch.resumption(after: faultEnd).map { String(format: "output resumed after %.1f s", $0) }
-        let line = ledger.summary(name, recovery: recovery, run: elapsed, extra: ([resumed].compactMap { $0 } + [extra()])
-            .filter { !$0.isEmpty }.joined(separator: ", "))
+        let line = ledger.summary(
+            name, recovery: recovery, run: elapsed,
+            extra: ([resumed].compactMap { $0 } + [extra()])
+                .filter { !$0.isEmpty }.joined(separator: ", "))
         print(line)
         if !ledger.lost.isEmpty {
             // What the workers wrote, whether or not the broker made it visible: tells a
@@ -132,7 +139,9 @@ class FaultTestCase: XCTestCase {
             let uncommitted = try? FaultLedger.read(
                 bootstrapServers: broker.bootstrapServers, topic: watch.topic, partitions: Self.partitions,
                 expecting: feed.ids, timeout: 10, isolation: .readUncommitted)
-            print("read_uncommitted: \(uncommitted.map { "out \($0.distinctOut), lost \($0.lost.count)" } ?? "unreadable")")
+            print(
+                "read_uncommitted: \(uncommitted.map { "out \($0.distinctOut), lost \($0.lost.count)" } ?? "unreadable")"
+            )
             workers.forEach { print($0.postMortem()) }
             print("broker log tail:\n" + broker.logTail())
         }

@@ -81,8 +81,11 @@ final class NetworkLab: @unchecked Sendable {
         _ = try Self.tool("tc")
         for (namespace, device) in [(brokerNamespace, brokerToWorker), (workerNamespace, "\(tag)w")] {
             let result = try Self.run(
-                "tc", ["-n", namespace, "qdisc", "add", "dev", device, "root", "netem", "delay", "\(delayMs)ms",
-                       "loss", "\(lossPercent)%"])
+                "tc",
+                [
+                    "-n", namespace, "qdisc", "add", "dev", device, "root", "netem", "delay", "\(delayMs)ms",
+                    "loss", "\(lossPercent)%",
+                ])
             if result.status != 0 {
                 if result.output.contains("unknown") {
                     throw XCTSkip("tc netem is not available (this kernel has no sch_netem): \(result.output)")
@@ -102,12 +105,17 @@ final class NetworkLab: @unchecked Sendable {
     /// match: packet loss on kernels without netem (no delay then). XCTSkip without iptables-legacy.
     func dropPackets(percent: Int) throws {
         guard (try? Self.tool("iptables-legacy")) != nil else {
-            throw XCTSkip("`iptables-legacy` (Debian's iptables package; scripts/setup.sh installs it) is not installed")
+            throw XCTSkip(
+                "`iptables-legacy` (Debian's iptables package; scripts/setup.sh installs it) is not installed")
         }
         for chain in ["INPUT", "OUTPUT"] {
             let result = try Self.run(
-                "ip", ["netns", "exec", workerNamespace, "iptables-legacy", "-A", chain, "-m", "statistic", "--mode", "random",
-                       "--probability", String(Double(percent) / 100), "-j", "DROP"])
+                "ip",
+                [
+                    "netns", "exec", workerNamespace, "iptables-legacy", "-A", chain, "-m", "statistic", "--mode",
+                    "random",
+                    "--probability", String(Double(percent) / 100), "-j", "DROP",
+                ])
             guard result.status == 0 else { throw FaultError("iptables statistic drop failed: \(result.output)") }
         }
     }

@@ -84,7 +84,8 @@ final class NetworkPartitionTests: FaultTestCase {
     private func startPipeline(in lab: NetworkLab, prefix: String, count: Int, rate: Double) throws
         -> (EventFeed, OutputWatch, FaultBroker, WorkerProcess)
     {
-        let broker = try startBroker(host: lab.brokerAddress, port: 9092, listen: "0.0.0.0", namespace: lab.brokerNamespace)
+        let broker = try startBroker(
+            host: lab.brokerAddress, port: 9092, listen: "0.0.0.0", namespace: lab.brokerNamespace)
         try createTopics(stages: 1, on: broker)
         let workflow = try workflowFile(stages: ["relay"])
         let worker = try startWorker(

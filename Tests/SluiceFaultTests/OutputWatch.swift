@@ -21,7 +21,8 @@ final class OutputWatch: @unchecked Sendable {
                 common: KafkaConfig(bootstrapServers: bootstrapServers, clientID: "fault-watch"),
                 groupID: "fault-watch-\(UUID().uuidString)"))
         // -2 is librdkafka's OFFSET_BEGINNING.
-        try consumer.assign((0..<partitions).map { KafkaTopicPartitionOffset(topic: topic, partition: Int32($0), offset: -2) })
+        try consumer.assign(
+            (0..<partitions).map { KafkaTopicPartitionOffset(topic: topic, partition: Int32($0), offset: -2) })
         Thread { [self] in
             while !lock.withLock({ stopping }) {
                 guard let batch = try? consumer.poll(maxRecords: 2_000, timeoutMs: 100) else { continue }

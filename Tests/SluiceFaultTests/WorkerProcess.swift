@@ -3,7 +3,7 @@ import SluiceTesting
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `sluice worker` as a child process (optionally inside a network namespace), its
@@ -18,9 +18,11 @@ final class WorkerProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw XCTSkip("\(binary) is not built; build the `sluice` product in release first")
         }
-        let arguments = [
-            "worker", "--workflow", workflow, "--stage", stage, "--brokers", brokers, "--no-registry", "--no-control",
-        ] + extra
+        let arguments =
+            [
+                "worker", "--workflow", workflow, "--stage", stage, "--brokers", brokers, "--no-registry",
+                "--no-control",
+            ] + extra
         process = Process()
         if let namespace {
             // `ip netns exec` execs in place, so `pid` is the worker's own.
@@ -30,7 +32,8 @@ final class WorkerProcess: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
         }
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("fault-worker-\(stage)-\(UUID().uuidString).log")
+        log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fault-worker-\(stage)-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
@@ -41,7 +44,9 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-    func logLines(containing text: String) -> [String] { logText.split(separator: "\n").map(String.init).filter { $0.contains(text) } }
+    func logLines(containing text: String) -> [String] {
+        logText.split(separator: "\n").map(String.init).filter { $0.contains(text) }
+    }
 
     /// Whether the worker still runs (else its exit status) and the last lines of its log
     /// other than dead letters: what a failed test prints, since CI keeps no log files.

@@ -68,7 +68,8 @@ final class ZombieWorkerTests: FaultTestCase {
         }
         let ends = inputEnds(feed)
         for (partition, offset) in try committed(broker: broker) {
-            XCTAssertLessThanOrEqual(offset, ends[partition] ?? 0, "committed offset past the inputs of in[\(partition)]")
+            XCTAssertLessThanOrEqual(
+                offset, ends[partition] ?? 0, "committed offset past the inputs of in[\(partition)]")
         }
         XCTAssertEqual(checks, 4)
     }
@@ -81,7 +82,8 @@ final class ZombieWorkerTests: FaultTestCase {
         let placements = feed.placements
         let required = placements.filter { id, place in place.offset < (commits[place.partition] ?? 0) }.map(\.key)
         for (partition, offset) in commits {
-            XCTAssertLessThanOrEqual(offset, ends[partition] ?? 0, "committed offset past the acknowledged inputs of in[\(partition)]")
+            XCTAssertLessThanOrEqual(
+                offset, ends[partition] ?? 0, "committed offset past the acknowledged inputs of in[\(partition)]")
         }
         let deadline = Date().addingTimeInterval(5)
         var missing = required.filter { !watch.seen($0) }
@@ -89,18 +91,22 @@ final class ZombieWorkerTests: FaultTestCase {
             Thread.sleep(forTimeInterval: 0.2)
             missing = missing.filter { !watch.seen($0) }
         }
-        XCTAssertEqual(missing.count, 0, "committed past inputs whose outputs never appeared: \(missing.prefix(10)) at \(commits)")
+        XCTAssertEqual(
+            missing.count, 0, "committed past inputs whose outputs never appeared: \(missing.prefix(10)) at \(commits)")
     }
 
     private func committed(broker: FaultBroker) throws -> [Int32: Int64] {
-        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "fault-admin"))
+        let admin = try KafkaAdmin(
+            config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "fault-admin"))
         return try admin.committedOffsets(group: group, topic: "in").compactMapValues { $0 }
     }
 
     /// Next offset after the last acknowledged input on each partition.
     private func inputEnds(_ feed: EventFeed) -> [Int32: Int64] {
         var ends: [Int32: Int64] = [:]
-        for place in feed.placements.values { ends[place.partition] = max(ends[place.partition] ?? 0, place.offset + 1) }
+        for place in feed.placements.values {
+            ends[place.partition] = max(ends[place.partition] ?? 0, place.offset + 1)
+        }
         return ends
     }
 
@@ -117,7 +123,9 @@ final class ZombieWorkerTests: FaultTestCase {
             var partitions = Set<Int32>()
             var rest = Substring(line)
             while let open = rest.range(of: "in[") {
-                if let partition = Int32(rest[open.upperBound...].prefix { $0.isNumber }) { partitions.insert(partition) }
+                if let partition = Int32(rest[open.upperBound...].prefix { $0.isNumber }) {
+                    partitions.insert(partition)
+                }
                 rest = rest[open.upperBound...]
             }
             if line.contains("assigned(") { held.formUnion(partitions) } else { held.subtract(partitions) }

@@ -14,7 +14,8 @@ final class GatewayRouteTests: GatewayTestCase {
         let gateway = try startGateway(workflow)
         let reply = try http(
             gateway, "POST", "/v1/workflows/relay/events",
-            body: #"[{"text": "first", "id": "e-1", "data": {"user": "ann"}}, {"text": "second"}, {"text": "third", "id": 7}]"#,
+            body:
+                #"[{"text": "first", "id": "e-1", "data": {"user": "ann"}}, {"text": "second"}, {"text": "third", "id": 7}]"#,
             headers: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"])
         XCTAssertEqual(reply.status, 202, reply.body)
         let ids = try XCTUnwrap(reply.json?["ids"]?.arrayValue?.compactMap(\.stringValue))
@@ -35,8 +36,11 @@ final class GatewayRouteTests: GatewayTestCase {
         let inputs = try readAll("posts", expecting: 3)
         XCTAssertEqual(inputs.count, 3, "each accepted event is produced once")
         for record in inputs {
-            let headers = Dictionary(record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }) { $1 }
-            XCTAssertEqual(TraceContext.parse(headers["traceparent"] ?? "")?.traceID, "4bf92f3577b34da6a3ce929d0e0e4736")
+            let headers = Dictionary(record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }) {
+                $1
+            }
+            XCTAssertEqual(
+                TraceContext.parse(headers["traceparent"] ?? "")?.traceID, "4bf92f3577b34da6a3ce929d0e0e4736")
             XCTAssertTrue(ids.contains(String(decoding: record.key ?? [], as: UTF8.self)))
         }
     }
@@ -63,18 +67,23 @@ final class GatewayRouteTests: GatewayTestCase {
             XCTAssertTrue(reply.headers["content-type"]?.hasPrefix("application/json") == true)
         }
         let twoProblems = try http(gateway, "POST", "/v1/workflows/relay/events", body: #"[{"text": 1}, {"id": "a"}]"#)
-        XCTAssertEqual(twoProblems.json?["problems"]?.arrayValue?.count, 2, "every problem is listed: \(twoProblems.body)")
+        XCTAssertEqual(
+            twoProblems.json?["problems"]?.arrayValue?.count, 2, "every problem is listed: \(twoProblems.body)")
         let predictArray = try http(gateway, "POST", "/v1/workflows/relay/predict", body: #"[{"text": "a"}]"#)
         XCTAssertEqual(predictArray.status, 400)
-        let badTimeout = try http(gateway, "POST", "/v1/workflows/relay/predict?timeout_ms=soon", body: #"{"text": "a"}"#)
+        let badTimeout = try http(
+            gateway, "POST", "/v1/workflows/relay/predict?timeout_ms=soon", body: #"{"text": "a"}"#)
         XCTAssertEqual(badTimeout.status, 400)
         let otherWorkflow = try http(gateway, "POST", "/v1/workflows/elsewhere/events", body: #"{"text": "a"}"#)
         XCTAssertEqual(otherWorkflow.status, 404)
         XCTAssertTrue(otherWorkflow.body.contains("serves 'relay'"), otherWorkflow.body)
         // One good request, then check the input topic holds exactly that one event.
-        XCTAssertEqual(try http(gateway, "POST", "/v1/workflows/relay/events", body: #"{"text": "fine", "id": "only"}"#).status, 202)
+        XCTAssertEqual(
+            try http(gateway, "POST", "/v1/workflows/relay/events", body: #"{"text": "fine", "id": "only"}"#).status,
+            202)
         let inputs = try readAll("posts", expecting: 1)
-        XCTAssertEqual(inputs.map { String(decoding: $0.key ?? [], as: UTF8.self) }, ["only"], "refused requests produce nothing")
+        XCTAssertEqual(
+            inputs.map { String(decoding: $0.key ?? [], as: UTF8.self) }, ["only"], "refused requests produce nothing")
     }
 
     func testWriteRoutesNeedABearerTokenWhenTokensAreSet() throws {
@@ -88,8 +97,11 @@ final class GatewayRouteTests: GatewayTestCase {
         let wrong = try http(gateway, "POST", "/v1/workflows/relay/predict", body: #"{"text": "a"}"#, token: "s3cre")
         XCTAssertEqual(wrong.status, 401)
         XCTAssertTrue(wrong.body.contains("not one this gateway accepts"), wrong.body)
-        XCTAssertEqual(try http(gateway, "POST", "/v1/workflows/relay/events", body: #"{"text": "a"}"#, token: "other-token").status, 202)
-        let predicted = try http(gateway, "POST", "/v1/workflows/relay/predict", body: #"{"text": "b", "id": "p"}"#, token: "s3cret")
+        XCTAssertEqual(
+            try http(gateway, "POST", "/v1/workflows/relay/events", body: #"{"text": "a"}"#, token: "other-token")
+                .status, 202)
+        let predicted = try http(
+            gateway, "POST", "/v1/workflows/relay/predict", body: #"{"text": "b", "id": "p"}"#, token: "s3cret")
         XCTAssertEqual(predicted.status, 200, predicted.body)
         XCTAssertEqual(try http(gateway, "GET", "/v1/events/p").status, 200, "reads need no token")
         XCTAssertEqual(try readAll("posts", expecting: 2).count, 2, "only the two authorised events were produced")
@@ -100,7 +112,8 @@ final class GatewayRouteTests: GatewayTestCase {
         let gateway = try startGateway(workflow)
         XCTAssertEqual(try http(gateway, "GET", "/v1/events/never-posted").json?["status"]?.stringValue, "unknown")
         let started = Date()
-        let reply = try http(gateway, "POST", "/v1/workflows/relay/predict?timeout_ms=400", body: #"{"text": "late", "id": "slow-1"}"#)
+        let reply = try http(
+            gateway, "POST", "/v1/workflows/relay/predict?timeout_ms=400", body: #"{"text": "late", "id": "slow-1"}"#)
         let waited = Date().timeIntervalSince(started)
         XCTAssertEqual(reply.status, 504, reply.body)
         XCTAssertEqual(reply.json?["id"]?.stringValue, "slow-1")
@@ -125,7 +138,8 @@ final class GatewayRouteTests: GatewayTestCase {
         defer { producer.close() }
         let long = String(repeating: "x", count: 2_000)
         let reports = try producer.sendBatch([
-            KafkaProducerMessage(topic: "posts", key: Array("bad-1".utf8), value: Array(#"{"id": "bad-1", "text": "\#(long)"}"#.utf8))
+            KafkaProducerMessage(
+                topic: "posts", key: Array("bad-1".utf8), value: Array(#"{"id": "bad-1", "text": "\#(long)"}"#.utf8))
         ])
         XCTAssertTrue(reports.allSatisfy(\.isDelivered))
         let reply = try waitForResult(gateway, id: "bad-1")
@@ -217,13 +231,18 @@ final class GatewayRouteTests: GatewayTestCase {
             guard case .object(let byMethod) = operations else { continue }
             for (method, operation) in byMethod {
                 documented.insert("\(method.uppercased()) \(path)")
-                guard case .object(let responses)? = operation["responses"] else { return XCTFail("\(path): no responses") }
-                let concrete = path.replacingOccurrences(of: "{name}", with: "relay").replacingOccurrences(of: "{id}", with: "nope")
+                guard case .object(let responses)? = operation["responses"] else {
+                    return XCTFail("\(path): no responses")
+                }
+                let concrete = path.replacingOccurrences(of: "{name}", with: "relay").replacingOccurrences(
+                    of: "{id}", with: "nope")
                 let body = method == "post" ? #"{"text": "route check"}"# : nil
-                let answer = try http(gateway, method.uppercased(), concrete, body: body, token: method == "post" ? "t" : nil)
+                let answer = try http(
+                    gateway, method.uppercased(), concrete, body: body, token: method == "post" ? "t" : nil)
                 XCTAssertTrue(
                     responses.keys.contains(String(answer.status)),
-                    "\(method.uppercased()) \(concrete) answered \(answer.status), documented: \(responses.keys.sorted())")
+                    "\(method.uppercased()) \(concrete) answered \(answer.status), documented: \(responses.keys.sorted())"
+                )
                 if method == "post" {
                     XCTAssertNotNil(operation["security"], "\(path) documents its bearer auth")
                     let unauthorised = try http(gateway, method.uppercased(), concrete, body: body)

@@ -143,7 +143,8 @@ class GatewayTestCase: XCTestCase {
 
     /// Every record of `topic` now (read_committed), read from the start until quiet.
     func readAll(_ topic: String, expecting count: Int, timeout: TimeInterval = 20) throws -> [KafkaRecord] {
-        let consumer = try KafkaConsumer(config: KafkaConsumerConfig(common: config, groupID: "reader-\(UUID().uuidString)"))
+        let consumer = try KafkaConsumer(
+            config: KafkaConsumerConfig(common: config, groupID: "reader-\(UUID().uuidString)"))
         defer { consumer.close() }
         try consumer.subscribe(topics: [topic])
         var records: [KafkaRecord] = []

@@ -12,7 +12,8 @@ import XCTest
 /// predict agrees with the engine, and the dashboard draws live data in a real browser.
 final class GatewayWorkflowTests: GatewayTestCase {
     func exampleWorkflow() throws -> Workflow {
-        let workflow = try Workflow.load(path: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
+        let workflow = try Workflow.load(
+            path: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
         _ = try TopicApplier.apply(workflow.topics, admin: try KafkaAdmin(config: config))
         for stage in workflow.stages { try startWorker(workflow, stage: stage.name) }
         return workflow
@@ -32,7 +33,8 @@ final class GatewayWorkflowTests: GatewayTestCase {
         let expected = try scorer.score(texts)
         for (text, engine) in zip(texts, expected) {
             let body = JSONValue.object(["text": .string(text)]).serialized()
-            let reply = try http(gateway, "POST", "/v1/workflows/sentiment-monitoring/predict?timeout_ms=20000", body: body)
+            let reply = try http(
+                gateway, "POST", "/v1/workflows/sentiment-monitoring/predict?timeout_ms=20000", body: body)
             XCTAssertEqual(reply.status, 200, reply.body)
             let sentiment = try XCTUnwrap(reply.json?["event"]?["sentiment"], reply.body)
             XCTAssertEqual(try XCTUnwrap(sentiment["score"]?.doubleValue), Double(engine.score), accuracy: 1e-4, text)
@@ -49,10 +51,12 @@ final class GatewayWorkflowTests: GatewayTestCase {
     /// Loads `/` in headless Chromium while posts stream through the workflow and checks
     /// that both charts were drawn with points from the gateway's data.
     func testDashboardDrawsLiveDataInHeadlessChromium() throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-            .first(where: FileManager.default.isExecutableFile(atPath:))
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+                .first(where: FileManager.default.isExecutableFile(atPath:))
         else {
-            return XCTFail("Chromium is not installed: run scripts/setup.sh (it installs the Debian package 'chromium')")
+            return XCTFail(
+                "Chromium is not installed: run scripts/setup.sh (it installs the Debian package 'chromium')")
         }
         let workflow = try exampleWorkflow()
         let gateway = try startGateway(workflow) { $0.dashboardWindowSeconds = 1 }
@@ -62,7 +66,11 @@ final class GatewayWorkflowTests: GatewayTestCase {
         let started = Date()
         while Date().timeIntervalSince(started) < 8 {
             let batch = corpus[posted..<(posted + 10)].map { JSONValue.object(["text": .string($0)]) }
-            XCTAssertEqual(try http(gateway, "POST", "/v1/workflows/sentiment-monitoring/events", body: JSONValue.array(Array(batch)).serialized()).status, 202)
+            XCTAssertEqual(
+                try http(
+                    gateway, "POST", "/v1/workflows/sentiment-monitoring/events",
+                    body: JSONValue.array(Array(batch)).serialized()
+                ).status, 202)
             posted += 10
             Thread.sleep(forTimeInterval: 0.5)
         }
@@ -94,11 +102,13 @@ final class GatewayWorkflowTests: GatewayTestCase {
         XCTAssertEqual(browser.terminationStatus, 0)
         let trendPoints = try XCTUnwrap(points(in: dom, chart: "trend-chart"), String(dom.prefix(2_000)))
         let latencyPoints = try XCTUnwrap(points(in: dom, chart: "latency-chart"))
-        XCTAssertGreaterThanOrEqual(trendPoints, trendWindows, "one point per label per closed window, at least those seen before")
+        XCTAssertGreaterThanOrEqual(
+            trendPoints, trendWindows, "one point per label per closed window, at least those seen before")
         XCTAssertGreaterThanOrEqual(latencyPoints, 4, "p50 and p99 for at least two samples")
         XCTAssertTrue(dom.contains("<polyline"), "lines were drawn")
         XCTAssertTrue(dom.contains("\(posted) results") || dom.contains("results,"), "the status line shows the count")
-        let status = dom.range(of: "id=\"status\">").map { String(dom[$0.upperBound...].prefix(while: { $0 != "<" })) } ?? ""
+        let status =
+            dom.range(of: "id=\"status\">").map { String(dom[$0.upperBound...].prefix(while: { $0 != "<" })) } ?? ""
         XCTAssertFalse(status.contains("cannot"), status)
     }
 

@@ -29,10 +29,14 @@ final class EmbeddedBrokerLifetimeTests: XCTestCase {
     /// Tansu sits out 5 s after SIGTERM while clients are connected; stop() must not wait for that.
     func testStopWithConnectedClientsIsQuickAndLeavesNoProcess() throws {
         let broker = try EmbeddedBroker()
-        let producer = try KafkaProducer(config: KafkaProducerConfig(common: KafkaConfig(bootstrapServers: broker.bootstrapServers)))
+        let producer = try KafkaProducer(
+            config: KafkaProducerConfig(common: KafkaConfig(bootstrapServers: broker.bootstrapServers)))
         defer { producer.close() }
-        _ = try KafkaAdmin(config: KafkaConfig(bootstrapServers: broker.bootstrapServers)).createTopics([KafkaNewTopic(name: "t")])
-        XCTAssertTrue(try producer.sendBatch([KafkaProducerMessage(topic: "t", key: "k", value: [1])]).allSatisfy(\.isDelivered))
+        _ = try KafkaAdmin(config: KafkaConfig(bootstrapServers: broker.bootstrapServers)).createTopics([
+            KafkaNewTopic(name: "t")
+        ])
+        XCTAssertTrue(
+            try producer.sendBatch([KafkaProducerMessage(topic: "t", key: "k", value: [1])]).allSatisfy(\.isDelivered))
         let pid = broker.pid
         let started = Date()
         broker.stop()

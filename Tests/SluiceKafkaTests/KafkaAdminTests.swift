@@ -9,7 +9,8 @@ final class KafkaAdminTests: KafkaBrokerTestCase {
             KafkaNewTopic(name: "orders", partitions: 3), KafkaNewTopic(name: "audit", partitions: 1),
         ])
         XCTAssertEqual(created, ["orders": .created, "audit": .created])
-        XCTAssertEqual(try admin.createTopics([KafkaNewTopic(name: "orders", partitions: 3)]), ["orders": .alreadyExists])
+        XCTAssertEqual(
+            try admin.createTopics([KafkaNewTopic(name: "orders", partitions: 3)]), ["orders": .alreadyExists])
 
         let listed = try admin.listTopics().filter { ["orders", "audit"].contains($0.name) }
         XCTAssertEqual(listed.map(\.name), ["audit", "orders"])
@@ -19,7 +20,8 @@ final class KafkaAdminTests: KafkaBrokerTestCase {
         let producer = try makeProducer()
         for partition in Int32(0)..<3 {
             for index in 0..<10 {
-                let report = try await producer.send(topic: "orders", value: Array("\(index)".utf8), partition: partition)
+                let report = try await producer.send(
+                    topic: "orders", value: Array("\(index)".utf8), partition: partition)
                 XCTAssertEqual(report.offset, Int64(index))
             }
         }

@@ -25,7 +25,10 @@ private final class GroupMember: @unchecked Sendable {
         case .assigned(let partitions):
             assignment.withLock { $0.formUnion(partitions) }
         case .revoked(let partitions), .lost(let partitions):
-            if case .revoked = event { commitPending(); revokeCommits.withLock { $0 += 1 } }
+            if case .revoked = event {
+                commitPending()
+                revokeCommits.withLock { $0 += 1 }
+            }
             assignment.withLock { $0.subtract(partitions) }
         }
     }
@@ -45,7 +48,9 @@ private final class GroupMember: @unchecked Sendable {
     private func commitPending() {
         let offsets = pending.withLock { pending -> [KafkaTopicPartitionOffset] in
             defer { pending.removeAll() }
-            return pending.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+            return pending.map {
+                KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
+            }
         }
         try? consumer.commit(offsets: offsets)
     }
@@ -64,7 +69,8 @@ final class KafkaConsumerGroupTests: KafkaBrokerTestCase {
         defer { producer.close() }
         let messages = (0..<partitions).flatMap { partition in
             (0..<perPartition).map { index in
-                KafkaProducerMessage(topic: topic, value: Array("\(phase)-\(partition)-\(index)".utf8), partition: partition)
+                KafkaProducerMessage(
+                    topic: topic, value: Array("\(phase)-\(partition)-\(index)".utf8), partition: partition)
             }
         }
         XCTAssertTrue(try producer.sendBatch(messages).allSatisfy(\.isDelivered))
@@ -85,7 +91,8 @@ final class KafkaConsumerGroupTests: KafkaBrokerTestCase {
         let second = try GroupMember(consumer: makeConsumer(group: "split-group"), topic: topic)
 
         wait(timeout: 40, "both members own a share of the 4 partitions") {
-            let a = first.assignment.current, b = second.assignment.current
+            let a = first.assignment.current
+            let b = second.assignment.current
             return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.count + b.count == 4
         }
         first.leave()
@@ -93,7 +100,8 @@ final class KafkaConsumerGroupTests: KafkaBrokerTestCase {
         expected.formUnion(try produce(topic, phase: "after", perPartition: 50, partitions: 4))
 
         wait(timeout: 40, "the survivor owns all partitions and the union covers every record") {
-            let union = Set((first.consumed.current + second.consumed.current).map { String(decoding: $0.value, as: UTF8.self) })
+            let union = Set(
+                (first.consumed.current + second.consumed.current).map { String(decoding: $0.value, as: UTF8.self) })
             return second.assignment.current.count == 4 && union.isSuperset(of: expected)
         }
         second.leave()

@@ -38,7 +38,8 @@ final class KafkaErrorTests: XCTestCase {
     func testInvalidValueFailsAtConstructionWithLibrdkafkasText() {
         let config = KafkaConfig(bootstrapServers: "127.0.0.1:9092", properties: ["session.timeout.ms": "soon"])
         XCTAssertThrowsError(try KafkaConsumer(config: KafkaConsumerConfig(common: config, groupID: "g"))) { error in
-            XCTAssertTrue("\(error)".contains("Invalid value for configuration property \"session.timeout.ms\""), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains("Invalid value for configuration property \"session.timeout.ms\""), "\(error)")
         }
     }
 }

@@ -38,7 +38,10 @@ final class KafkaRoundTripTests: KafkaBrokerTestCase {
                 XCTAssertEqual(reports[index].partition, record.partition)
                 XCTAssertEqual(reports[index].offset, record.offset)
                 XCTAssertNotNil(record.timestampMs)
-                if !seen.insert(index).inserted { duplicates += 1; continue }
+                if !seen.insert(index).inserted {
+                    duplicates += 1
+                    continue
+                }
                 if let last = lastIndexByPartition[record.partition], last >= index { outOfOrder += 1 }
                 if let last = lastOffsetByPartition[record.partition], last >= record.offset { outOfOrder += 1 }
                 lastIndexByPartition[record.partition] = index

@@ -54,7 +54,8 @@ final class KafkaTransactionTests: KafkaBrokerTestCase {
             // list in Fetch responses, and librdkafka needs that list to drop aborted records.
             throw XCTSkip(
                 "Tansu bug: read_committed consumer received \(abortedSeen.count) aborted record(s) because the "
-                    + "broker's Fetch response carries no aborted-transactions list (expected to pass on Apache Kafka; not verified here)")
+                    + "broker's Fetch response carries no aborted-transactions list (expected to pass on Apache Kafka; not verified here)"
+            )
         }
         XCTAssertEqual(abortedSeen, [], "aborted records are invisible to read_committed")
     }

@@ -7,7 +7,9 @@ final class LibrdkafkaVersionTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("2.0.2"), text)
             XCTAssertTrue(text.contains("2.2.0"), text)
-            XCTAssertTrue(text.contains("run `make setup` (scripts/setup.sh), which installs librdkafka >= 2.2 into .deps/lib"), text)
+            XCTAssertTrue(
+                text.contains("run `make setup` (scripts/setup.sh), which installs librdkafka >= 2.2 into .deps/lib"),
+                text)
             XCTAssertEqual((error as? KafkaError)?.code, .unsupportedLibrary)
         }
     }

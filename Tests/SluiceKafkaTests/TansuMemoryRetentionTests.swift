@@ -23,7 +23,9 @@ final class TansuMemoryRetentionTests: KafkaBrokerTestCase {
         defer { producer.close() }
         let value = [UInt8](repeating: 0x61, count: 2_000)
         for batch in 0..<10 {
-            let messages = (0..<250).map { KafkaProducerMessage(topic: "bounded", key: "k\(batch)-\($0)", value: value) }
+            let messages = (0..<250).map {
+                KafkaProducerMessage(topic: "bounded", key: "k\(batch)-\($0)", value: value)
+            }
             XCTAssertTrue(try producer.sendBatch(messages).allSatisfy(\.isDelivered))
         }
         Thread.sleep(forTimeInterval: 3)  // three times retention.ms and segment.ms

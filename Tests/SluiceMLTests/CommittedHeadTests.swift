@@ -25,9 +25,12 @@ final class CommittedHeadTests: XCTestCase {
         let scorer = try SentimentScorer(embedder: encoder, headFile: file)
         let scores = scorer.score(embeddings: embeddings)
         let metrics = ClassificationMetrics(
-            probabilities: scores.map { [$0.negative, $0.neutral, $0.positive] }, actual: dataset.test.map(\.label), classCount: 3)
-        print(String(format: "committed head on test split: accuracy %.4f, macro-F1 %.4f (recorded %.4f)",
-                     metrics.accuracy, metrics.macroF1, recorded.macroF1))
+            probabilities: scores.map { [$0.negative, $0.neutral, $0.positive] }, actual: dataset.test.map(\.label),
+            classCount: 3)
+        print(
+            String(
+                format: "committed head on test split: accuracy %.4f, macro-F1 %.4f (recorded %.4f)",
+                metrics.accuracy, metrics.macroF1, recorded.macroF1))
         XCTAssertEqual(metrics.macroF1, recorded.macroF1, accuracy: 0.01)
         XCTAssertGreaterThanOrEqual(recorded.macroF1, 0.76)
         for s in scores {

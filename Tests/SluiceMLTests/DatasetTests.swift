@@ -36,7 +36,9 @@ final class DatasetTests: XCTestCase {
     }
 
     func testBagOfWordsTokensAndUnitRows() {
-        XCTAssertEqual(BagOfWords.tokenize("I can't BELIEVE it!! #fail @bob 2day"), ["i", "can't", "believe", "it", "#fail", "@bob", "2day"])
+        XCTAssertEqual(
+            BagOfWords.tokenize("I can't BELIEVE it!! #fail @bob 2day"),
+            ["i", "can't", "believe", "it", "#fail", "@bob", "2day"])
         let bow = BagOfWords(fitting: ["good good day", "bad day", "good night"], minCount: 2)
         XCTAssertEqual(Set(bow.vocabulary.keys), ["good", "day"])
         let rows = bow.features(["good day", "nothing known"])
@@ -48,7 +50,8 @@ final class DatasetTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "cache-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let embedder = FakeEmbedder(dimension: 8)
-        let cache = try EmbeddingCache(directory: dir, modelID: embedder.modelID, corpusSHA256: "deadbeef", dimension: 8)
+        let cache = try EmbeddingCache(
+            directory: dir, modelID: embedder.modelID, corpusSHA256: "deadbeef", dimension: 8)
         XCTAssertTrue(cache.path.hasSuffix("embeddings-fake-words_1-deadbeef.bin"))
         let texts = ["a b", "c", "a b", "d e f"]
         let direct = try embedder.embed(texts)
@@ -59,7 +62,8 @@ final class DatasetTests: XCTestCase {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data([1, 2, 3]))
         try handle.close()
-        let reopened = try EmbeddingCache(directory: dir, modelID: embedder.modelID, corpusSHA256: "deadbeef", dimension: 8)
+        let reopened = try EmbeddingCache(
+            directory: dir, modelID: embedder.modelID, corpusSHA256: "deadbeef", dimension: 8)
         XCTAssertEqual(reopened.count, 3)
         XCTAssertEqual(reopened.lookup("d e f"), direct[3])
         final class Refusing: SentenceEmbedder {

@@ -13,9 +13,12 @@ final class EmbeddingProgressTests: XCTestCase {
         _ = try CachedEmbedding.embed(["w0", "w1", "w2"], with: embedder, cache: cache)  // cached before
         let texts = (0..<11).map { "w\($0)" } + ["w4", "w5"]  // 8 not cached, 2 repeated
         var reports: [EmbeddingProgress] = []
-        let vectors = try CachedEmbedding.embed(texts, with: embedder, cache: cache, batchSize: 3) { reports.append($0) }
+        let vectors = try CachedEmbedding.embed(texts, with: embedder, cache: cache, batchSize: 3) {
+            reports.append($0)
+        }
         XCTAssertEqual(vectors, try embedder.embed(texts))
-        XCTAssertEqual(reports.map(\.total), [Int](repeating: 8, count: reports.count), "total: the distinct uncached texts")
+        XCTAssertEqual(
+            reports.map(\.total), [Int](repeating: 8, count: reports.count), "total: the distinct uncached texts")
         XCTAssertEqual(reports.map(\.done), [0, 3, 6, 8], "a start, then one report per batch of 3")
         var none = 0
         _ = try CachedEmbedding.embed(texts, with: embedder, cache: cache) { _ in none += 1 }

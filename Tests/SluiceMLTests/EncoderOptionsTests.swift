@@ -6,7 +6,9 @@ import XCTest
 /// the default encoder's embeddings (up to float rounding), alone and in batches.
 final class EncoderOptionsTests: XCTestCase {
     func testEverySettingGivesTheSameEmbeddings() throws {
-        guard let reference = Shared.encoder, let dir = Shared.modelDirectory else { throw XCTSkip("model not set up (make setup)") }
+        guard let reference = Shared.encoder, let dir = Shared.modelDirectory else {
+            throw XCTSkip("model not set up (make setup)")
+        }
         let texts = try Shared.golden().prefix(12).map(\.text)
         XCTAssertFalse(texts.isEmpty, "golden file at \(Shared.goldenPath)")
         let want = try reference.embed(texts)
@@ -22,8 +24,10 @@ final class EncoderOptionsTests: XCTestCase {
             let batch = try encoder.embed(texts)
             for (i, text) in texts.enumerated() {
                 let alone = try encoder.embed([text])[0]
-                XCTAssertGreaterThanOrEqual(Shared.cosine(alone, want[i]), 0.99999, "\(options) alone: \(text.prefix(40))")
-                XCTAssertGreaterThanOrEqual(Shared.cosine(batch[i], want[i]), 0.99999, "\(options) batch: \(text.prefix(40))")
+                XCTAssertGreaterThanOrEqual(
+                    Shared.cosine(alone, want[i]), 0.99999, "\(options) alone: \(text.prefix(40))")
+                XCTAssertGreaterThanOrEqual(
+                    Shared.cosine(batch[i], want[i]), 0.99999, "\(options) batch: \(text.prefix(40))")
             }
         }
     }

@@ -7,7 +7,9 @@ import XCTest
 /// Head files whose numbers pass Int.max once multiplied or added: they must be refused
 /// with a reason, not trap (the fuzz harness and a review of its findings, docs/fuzzing.md).
 final class HeadFileOverflowTests: XCTestCase {
-    func assertRefused(_ bytes: [UInt8], mentioning needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertRefused(_ bytes: [UInt8], mentioning needle: String, file: StaticString = #filePath, line: UInt = #line)
+        throws
+    {
         let root = try JSONValue.parse(bytes)
         XCTAssertThrowsError(try HeadFile.parse(root), file: file, line: line) { error in
             XCTAssertTrue(String(describing: error).contains(needle), "\(error)", file: file, line: line)
@@ -17,16 +19,22 @@ final class HeadFileOverflowTests: XCTestCase {
     /// The fuzzer's input: json-c reads the 40-digit count as Int64.max, and the total of the
     /// confusion matrix overflowed when the head was written back.
     func testConfusionCountsWhoseTotalOverflowsAreRefused() throws {
-        let path = PackagePaths.root.appendingPathComponent("Tests/FuzzCorpus/head-file/regression-confusion-total-overflow.json").path
+        let path = PackagePaths.root.appendingPathComponent(
+            "Tests/FuzzCorpus/head-file/regression-confusion-total-overflow.json"
+        ).path
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
         try assertRefused(Array(bytes), mentioning: "'metrics.confusion' must hold counts")
-        try assertRefused(Array(Self.softmax(metrics: #"{"confusion": [[-5, 0], [0, 0]]}"#).utf8), mentioning: "counts of at least 0")
+        try assertRefused(
+            Array(Self.softmax(metrics: #"{"confusion": [[-5, 0], [0, 0]]}"#).utf8), mentioning: "counts of at least 0")
     }
 
     func testShapesWhoseSizeOverflowsAreRefused() throws {
         // 2^62 × 2 values overflow the product; 2^61 × 1 values overflow their byte count.
-        try assertRefused(Array(Self.softmax(dimension: 4611686018427387904).utf8), mentioning: "holds more values than any file can")
-        try assertRefused(Array(Self.softmax(dimension: 2305843009213693952, labels: 1).utf8), mentioning: "holds more values")
+        try assertRefused(
+            Array(Self.softmax(dimension: 4_611_686_018_427_387_904).utf8),
+            mentioning: "holds more values than any file can")
+        try assertRefused(
+            Array(Self.softmax(dimension: 2_305_843_009_213_693_952, labels: 1).utf8), mentioning: "holds more values")
     }
 
     /// A softmax head file whose shapes follow `dimension` and `labels`, with data for a 3×2 head.

@@ -51,14 +51,18 @@ final class HeadFileTests: XCTestCase {
     func testSoftmaxHeadRoundTrip() throws {
         let head = SoftmaxRegressionHead(inputDimension: 4, classCount: 2, seed: 3)
         let path = directory + "/soft.json"
-        try HeadFile(version: "1.0.0", head: head, labels: ["a", "b"], model: "m", corpusSHA256: "", metrics: nil).save(to: path)
+        try HeadFile(version: "1.0.0", head: head, labels: ["a", "b"], model: "m", corpusSHA256: "", metrics: nil).save(
+            to: path)
         XCTAssertEqual(try HeadFile.load(path).head as? SoftmaxRegressionHead, head)
     }
 
     func testHeadForAnotherModelIsRefusedNamingBothModels() throws {
         let path = directory + "/head.json"
-        try HeadFile(version: "1", head: trainedMLP(), labels: ["negative", "neutral", "positive"], model: "all-MiniLM-L6-v2@abc",
-                     corpusSHA256: "", metrics: nil).save(to: path)
+        try HeadFile(
+            version: "1", head: trainedMLP(), labels: ["negative", "neutral", "positive"],
+            model: "all-MiniLM-L6-v2@abc",
+            corpusSHA256: "", metrics: nil
+        ).save(to: path)
         let other = FakeEmbedder(modelID: "some-other-model@1")
         XCTAssertThrowsError(try HeadFile.load(path, for: other)) { error in
             let message = String(describing: error)
@@ -71,7 +75,9 @@ final class HeadFileTests: XCTestCase {
 
     func testCorruptTruncatedAndInconsistentFilesAreRefused() throws {
         let path = directory + "/head.json"
-        try HeadFile(version: "1", head: trainedMLP(), labels: ["a", "b", "c"], model: "m", corpusSHA256: "", metrics: nil).save(to: path)
+        try HeadFile(
+            version: "1", head: trainedMLP(), labels: ["a", "b", "c"], model: "m", corpusSHA256: "", metrics: nil
+        ).save(to: path)
         let text = try String(contentsOfFile: path, encoding: .utf8)
 
         func refused(_ content: String, mentioning: String, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -83,13 +89,18 @@ final class HeadFileTests: XCTestCase {
         }
         try refused(String(text.prefix(text.count / 2)), mentioning: "corrupt or truncated")
         try refused("", mentioning: "corrupt or truncated")
-        try refused(text.replacingOccurrences(of: "sluice-head/1", with: "sluice-head/9"), mentioning: "unsupported format")
-        try refused(text.replacingOccurrences(of: "\"input_dimension\":32", with: "\"input_dimension\":31"), mentioning: "shape")
+        try refused(
+            text.replacingOccurrences(of: "sluice-head/1", with: "sluice-head/9"), mentioning: "unsupported format")
+        try refused(
+            text.replacingOccurrences(of: "\"input_dimension\":32", with: "\"input_dimension\":31"), mentioning: "shape"
+        )
         try refused(text.replacingOccurrences(of: "[\"a\",\"b\",\"c\"]", with: "[\"a\",\"b\"]"), mentioning: "shape")
         try refused(text.replacingOccurrences(of: "[\"a\",\"b\",\"c\"]", with: "[]"), mentioning: "labels")
         // Cut a weight tensor's base64 short (still valid JSON): the byte count is checked.
         var json = try JSONValue.parse(text)
-        if case .object(var root) = json, case .object(var weights)? = root["weights"], case .object(var bias)? = weights["output.bias"] {
+        if case .object(var root) = json, case .object(var weights)? = root["weights"],
+            case .object(var bias)? = weights["output.bias"]
+        {
             bias["data"] = .string("AAAAAA==")
             weights["output.bias"] = .object(bias)
             root["weights"] = .object(weights)
@@ -103,8 +114,9 @@ final class HeadFileTests: XCTestCase {
         let embedder = FakeEmbedder()
         let head = trainedMLP()
         // Labels deliberately not in the scorer's order, to check the mapping.
-        let file = HeadFile(version: "1", head: head, labels: ["positive", "negative", "neutral"], model: embedder.modelID,
-                            corpusSHA256: "", metrics: nil)
+        let file = HeadFile(
+            version: "1", head: head, labels: ["positive", "negative", "neutral"], model: embedder.modelID,
+            corpusSHA256: "", metrics: nil)
         let scorer = try SentimentScorer(embedder: embedder, headFile: file)
         let texts = ["great day", "awful service", "the bus is at nine", "meh"]
         let scores = try scorer.score(texts)
@@ -117,7 +129,8 @@ final class HeadFileTests: XCTestCase {
             XCTAssertTrue((-1...1).contains(s.score))
             XCTAssertEqual(s.negative + s.neutral + s.positive, 1, accuracy: 1e-5)
         }
-        let wrongLabels = HeadFile(version: "1", head: head, labels: ["a", "b", "c"], model: embedder.modelID, corpusSHA256: "", metrics: nil)
+        let wrongLabels = HeadFile(
+            version: "1", head: head, labels: ["a", "b", "c"], model: embedder.modelID, corpusSHA256: "", metrics: nil)
         XCTAssertThrowsError(try SentimentScorer(embedder: embedder, headFile: wrongLabels))
     }
 }

@@ -21,7 +21,8 @@ final class HeadGradientCheckTests: XCTestCase {
 
     /// One dense layer in Double: y[B×O] = x[B×I] · W[I×O] + b.
     static func linear(_ x: [Double], rows: Int, _ w: [Double], _ b: [Double]) -> [Double] {
-        let inputs = x.count / rows, outputs = b.count
+        let inputs = x.count / rows
+        let outputs = b.count
         var y = [Double](repeating: 0, count: rows * outputs)
         for r in 0..<rows {
             for o in 0..<outputs {
@@ -36,7 +37,8 @@ final class HeadGradientCheckTests: XCTestCase {
     /// Weighted mean cross-entropy of softmax(logits) in Double.
     static func loss(logits: [Double], batch: Batch) -> Double {
         let classes = logits.count / batch.rows
-        var total = 0.0, weightSum = 0.0
+        var total = 0.0
+        var weightSum = 0.0
         for r in 0..<batch.rows {
             let row = logits[r * classes..<(r + 1) * classes]
             let m = row.max()!
@@ -60,7 +62,8 @@ final class HeadGradientCheckTests: XCTestCase {
         let h = 1e-5
         var p = params.map { $0.map(Double.init) }
         return params.indices.map { t in
-            var diff = 0.0, norm = 0.0
+            var diff = 0.0
+            var norm = 0.0
             for i in params[t].indices {
                 let saved = p[t][i]
                 p[t][i] = saved + h
@@ -77,10 +80,14 @@ final class HeadGradientCheckTests: XCTestCase {
     }
 
     /// Gaussian parameters, so no gradient is zero by construction (zero biases would hide bias errors).
-    func randomTensor(_ count: Int, _ rng: inout SplitMix64) -> [Float] { (0..<count).map { _ in 0.8 * rng.nextGaussian() } }
+    func randomTensor(_ count: Int, _ rng: inout SplitMix64) -> [Float] {
+        (0..<count).map { _ in 0.8 * rng.nextGaussian() }
+    }
 
     func checkMLP(activation: Activation, seed: UInt64) {
-        let batch = Batch(seed: seed), hidden = 7, classes = 3
+        let batch = Batch(seed: seed)
+        let hidden = 7
+        let classes = 3
         var rng = SplitMix64(seed: seed &+ 1)
         let head = MLPHead(
             hiddenWeight: randomTensor(batch.inputs * hidden, &rng), hiddenBias: randomTensor(hidden, &rng),
@@ -108,9 +115,11 @@ final class HeadGradientCheckTests: XCTestCase {
     func testMLPWithReLUMatchesFiniteDifferences() { checkMLP(activation: .relu, seed: 32) }
 
     func testSoftmaxRegressionMatchesFiniteDifferences() {
-        let batch = Batch(seed: 33), classes = 3
+        let batch = Batch(seed: 33)
+        let classes = 3
         var rng = SplitMix64(seed: 34)
-        let head = SoftmaxRegressionHead(weight: randomTensor(batch.inputs * classes, &rng), bias: randomTensor(classes, &rng))
+        let head = SoftmaxRegressionHead(
+            weight: randomTensor(batch.inputs * classes, &rng), bias: randomTensor(classes, &rng))
         let x = batch.x.map(Double.init)
         let loss: Loss = { p in Self.loss(logits: Self.linear(x, rows: batch.rows, p[0], p[1]), batch: batch) }
         let params = [head.weight, head.bias]
@@ -123,12 +132,15 @@ final class HeadGradientCheckTests: XCTestCase {
 
     func testUnweightedEqualsUnitWeights() {
         // weights: nil means every row counts once.
-        let batch = Batch(seed: 35), classes = 3
+        let batch = Batch(seed: 35)
+        let classes = 3
         var rng = SplitMix64(seed: 36)
-        let head = SoftmaxRegressionHead(weight: randomTensor(batch.inputs * classes, &rng), bias: randomTensor(classes, &rng))
+        let head = SoftmaxRegressionHead(
+            weight: randomTensor(batch.inputs * classes, &rng), bias: randomTensor(classes, &rng))
         let none = head.gradient(flat: batch.x, rows: batch.rows, labels: batch.labels)
-        let ones = head.gradient(flat: batch.x, rows: batch.rows, labels: batch.labels,
-                                 weights: [Float](repeating: 1, count: batch.rows))
+        let ones = head.gradient(
+            flat: batch.x, rows: batch.rows, labels: batch.labels,
+            weights: [Float](repeating: 1, count: batch.rows))
         XCTAssertEqual(none, ones)
     }
 }

@@ -57,8 +57,9 @@ final class LayerNormTests: XCTestCase {
                 x[r * cols + (r * 37) % cols] *= 40
             }
             let got = run(x, rows: rows, gamma: gamma, beta: beta)
-            XCTAssertLessThan(worstError(got, reference(x, gamma: gamma, beta: beta, rows: rows), gamma: gamma, beta: beta),
-                              1e-5, "rows=\(rows)")
+            XCTAssertLessThan(
+                worstError(got, reference(x, gamma: gamma, beta: beta, rows: rows), gamma: gamma, beta: beta),
+                1e-5, "rows=\(rows)")
         }
     }
 
@@ -66,16 +67,19 @@ final class LayerNormTests: XCTestCase {
         var rng = SplitMix64(seed: 22)
         let (gamma, beta) = randomParameters(&rng)
         let rows = 33
-        let x = (0..<rows * cols).map { _ in rng.nextGaussian() }, y = (0..<rows * cols).map { _ in rng.nextGaussian() }
+        let x = (0..<rows * cols).map { _ in rng.nextGaussian() }
+        let y = (0..<rows * cols).map { _ in rng.nextGaussian() }
         let bias = (0..<cols).map { _ in 0.5 * rng.nextGaussian() }
         let sum = (0..<rows * cols).map { x[$0] + y[$0] + bias[$0 % cols] }
         var got = x
         got.withUnsafeMutableBufferPointer {
-            MiniLMKernels.residualLayerNorm($0.baseAddress!, adding: y, bias: bias, gamma: gamma, beta: beta,
-                                            rows: rows, cols: cols, eps: eps)
+            MiniLMKernels.residualLayerNorm(
+                $0.baseAddress!, adding: y, bias: bias, gamma: gamma, beta: beta,
+                rows: rows, cols: cols, eps: eps)
         }
-        XCTAssertLessThan(worstError(got, reference(sum, gamma: gamma, beta: beta, rows: rows), gamma: gamma, beta: beta),
-                          1e-5)
+        XCTAssertLessThan(
+            worstError(got, reference(sum, gamma: gamma, beta: beta, rows: rows), gamma: gamma, beta: beta),
+            1e-5)
     }
 
     func testLargeMagnitudesAreScaleInvariant() {
@@ -86,8 +90,9 @@ final class LayerNormTests: XCTestCase {
         for scale in [Float(1e4), 1e-3] {
             let x = (0..<rows * cols).map { _ in rng.nextGaussian() * scale }
             let got = run(x, rows: rows, gamma: gamma, beta: beta)
-            XCTAssertLessThan(worstError(got, reference(x, gamma: gamma, beta: beta, rows: rows), gamma: gamma, beta: beta),
-                              1e-5, "scale \(scale)")
+            XCTAssertLessThan(
+                worstError(got, reference(x, gamma: gamma, beta: beta, rows: rows), gamma: gamma, beta: beta),
+                1e-5, "scale \(scale)")
         }
     }
 
@@ -98,7 +103,8 @@ final class LayerNormTests: XCTestCase {
         let (gamma, beta) = randomParameters(&rng)
         let x = (0..<2 * cols).map { _ in 100 + rng.nextGaussian() }
         let got = run(x, rows: 2, gamma: gamma, beta: beta)
-        XCTAssertLessThan(worstError(got, reference(x, gamma: gamma, beta: beta, rows: 2), gamma: gamma, beta: beta), 1e-4)
+        XCTAssertLessThan(
+            worstError(got, reference(x, gamma: gamma, beta: beta, rows: 2), gamma: gamma, beta: beta), 1e-4)
     }
 
     func testAllEqualRowGivesBeta() {
@@ -123,8 +129,9 @@ final class LayerNormTests: XCTestCase {
         var x = (0..<2 * cols).map { Float($0 % 7) * 0.25 }
         let y = (0..<2 * cols).map { 1.5 - x[$0] - bias[$0 % cols] }
         x.withUnsafeMutableBufferPointer {
-            MiniLMKernels.residualLayerNorm($0.baseAddress!, adding: y, bias: bias, gamma: gamma, beta: beta,
-                                            rows: 2, cols: cols, eps: eps)
+            MiniLMKernels.residualLayerNorm(
+                $0.baseAddress!, adding: y, bias: bias, gamma: gamma, beta: beta,
+                rows: 2, cols: cols, eps: eps)
         }
         var worst: Float = 0
         for i in x.indices { worst = max(worst, abs(x[i] - beta[i % cols])) }

@@ -80,17 +80,21 @@ final class MiniLMEdgeCaseTests: XCTestCase {
             if let weights {
                 try weights(src + "/model.safetensors", dir + "/model.safetensors")
             } else {
-                try fm.createSymbolicLink(atPath: dir + "/model.safetensors", withDestinationPath: src + "/model.safetensors")
+                try fm.createSymbolicLink(
+                    atPath: dir + "/model.safetensors", withDestinationPath: src + "/model.safetensors")
             }
         }
         return dir
     }
 
-    func assertModelError(_ dir: String, mentions needles: [String], file: StaticString = #filePath, line: UInt = #line) {
+    func assertModelError(_ dir: String, mentions needles: [String], file: StaticString = #filePath, line: UInt = #line)
+    {
         XCTAssertThrowsError(try MiniLMEncoder(modelDirectory: dir), file: file, line: line) { error in
             let text = String(describing: error)
             XCTAssertTrue(error is ModelError, text, file: file, line: line)
-            for n in needles + ["make setup"] { XCTAssertTrue(text.contains(n), "\(text) lacks \(n)", file: file, line: line) }
+            for n in needles + ["make setup"] {
+                XCTAssertTrue(text.contains(n), "\(text) lacks \(n)", file: file, line: line)
+            }
         }
     }
 

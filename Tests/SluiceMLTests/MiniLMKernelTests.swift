@@ -5,7 +5,9 @@ import XCTest
 /// Each optimised kernel against its plain reference.
 final class MiniLMKernelTests: XCTestCase {
     var rng = SystemRandomNumberGenerator()
-    func random(_ n: Int, scale: Float = 3) -> [Float] { (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) } }
+    func random(_ n: Int, scale: Float = 3) -> [Float] {
+        (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) }
+    }
 
     func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String) {
         XCTAssertEqual(a.count, b.count)
@@ -23,20 +25,26 @@ final class MiniLMKernelTests: XCTestCase {
     }
 
     func testResidualLayerNormMatchesReference() {
-        let rows = 7, cols = 384
-        var x = random(rows * cols), y = random(rows * cols), bias = random(cols)
-        let gamma = random(cols), beta = random(cols)
+        let rows = 7
+        let cols = 384
+        var x = random(rows * cols)
+        var y = random(rows * cols)
+        var bias = random(cols)
+        let gamma = random(cols)
+        let beta = random(cols)
         var sum = (0..<rows * cols).map { x[$0] + y[$0] + bias[$0 % cols] }
         var ref = [Float](repeating: 0, count: rows * cols)
         sum.withUnsafeMutableBufferPointer { s in
             ref.withUnsafeMutableBufferPointer { r in
-                MiniLMKernels.layerNormReference(s.baseAddress!, r.baseAddress!, gamma: gamma, beta: beta,
-                                                 rows: rows, cols: cols, eps: 1e-12)
+                MiniLMKernels.layerNormReference(
+                    s.baseAddress!, r.baseAddress!, gamma: gamma, beta: beta,
+                    rows: rows, cols: cols, eps: 1e-12)
             }
         }
         x.withUnsafeMutableBufferPointer { xp in
-            MiniLMKernels.residualLayerNorm(xp.baseAddress!, adding: y, bias: &bias, gamma: gamma, beta: beta,
-                                            rows: rows, cols: cols, eps: 1e-12)
+            MiniLMKernels.residualLayerNorm(
+                xp.baseAddress!, adding: y, bias: &bias, gamma: gamma, beta: beta,
+                rows: rows, cols: cols, eps: 1e-12)
         }
         assertClose(x, ref, tol: 1e-4, "residual layernorm")
         _ = y.count
@@ -44,7 +52,8 @@ final class MiniLMKernelTests: XCTestCase {
 
     func testSoftmaxMatchesReference() {
         for n in [1, 2, 17, 64, 256] {
-            var x = random(n, scale: 20), ref = x
+            var x = random(n, scale: 20)
+            var ref = x
             x.withUnsafeMutableBufferPointer { MiniLMKernels.softmax($0.baseAddress!, count: n) }
             ref.withUnsafeMutableBufferPointer { MiniLMKernels.softmaxReference($0.baseAddress!, count: n) }
             assertClose(x, ref, tol: 1e-6, "softmax \(n)")
@@ -63,14 +72,18 @@ final class MiniLMKernelTests: XCTestCase {
 
     func testAttentionMatchesReference() {
         for L in [1, 5, 16, 33] {
-            let C = 384, heads = 12
+            let C = 384
+            let heads = 12
             let qkv = random(L * 3 * C, scale: 1)
-            var fast = [Float](repeating: 0, count: L * C), ref = fast
-            var scores = [Float](repeating: 0, count: MiniLMKernels.attentionScratchCount(length: L, hidden: C, heads: heads))
+            var fast = [Float](repeating: 0, count: L * C)
+            var ref = fast
+            var scores = [Float](
+                repeating: 0, count: MiniLMKernels.attentionScratchCount(length: L, hidden: C, heads: heads))
             fast.withUnsafeMutableBufferPointer { f in
                 scores.withUnsafeMutableBufferPointer { s in
-                    MiniLMKernels.attention(qkv: qkv, out: f.baseAddress!, scratch: s.baseAddress!,
-                                            length: L, hidden: C, heads: heads)
+                    MiniLMKernels.attention(
+                        qkv: qkv, out: f.baseAddress!, scratch: s.baseAddress!,
+                        length: L, hidden: C, heads: heads)
                 }
             }
             ref.withUnsafeMutableBufferPointer { r in
@@ -82,13 +95,16 @@ final class MiniLMKernelTests: XCTestCase {
 
     func testPackedGemmMatchesReference() {
         for (n, k) in [(32, 40), (48, 384), (32, 1536)] {
-            let w = random(n * k, scale: 1), bias = random(n, scale: 1)
+            let w = random(n * k, scale: 1)
+            let bias = random(n, scale: 1)
             var packed = [Float](repeating: 0, count: MiniLMKernels.packedCount(n: n, k: k))
             packed.withUnsafeMutableBufferPointer { MiniLMKernels.packWeights(w, n: n, k: k, into: $0.baseAddress!) }
             for rows in [1, 2, 5, 6, 7, 12, 13, 33] {
                 let a = random(rows * k, scale: 1)
                 for withBias in [false, true] {
-                    var ref = [Float](repeating: 0, count: rows * n), fast = ref, halves = ref
+                    var ref = [Float](repeating: 0, count: rows * n)
+                    var fast = ref
+                    var halves = ref
                     bias.withUnsafeBufferPointer { bp in
                         let b = withBias ? bp.baseAddress : nil
                         ref.withUnsafeMutableBufferPointer { r in
@@ -100,8 +116,9 @@ final class MiniLMKernelTests: XCTestCase {
                         halves.withUnsafeMutableBufferPointer { f in
                             let p = n / MiniLMKernels.packedPanelWidth
                             for range in [0..<p / 2, p / 2..<p] {
-                                MiniLMKernels.gemmPacked(a, packed: packed, bias: b, f.baseAddress!, rows: rows, n: n,
-                                                         k: k, panels: range)
+                                MiniLMKernels.gemmPacked(
+                                    a, packed: packed, bias: b, f.baseAddress!, rows: rows, n: n,
+                                    k: k, panels: range)
                             }
                         }
                     }

@@ -17,7 +17,9 @@ final class MiniLMParityTests: XCTestCase {
         var mismatches = 0
         for row in golden where encoder.tokenize(row.text) != row.ids {
             mismatches += 1
-            XCTFail("ids differ for \(row.text.debugDescription.prefix(80)): got \(encoder.tokenize(row.text).prefix(20)), want \(row.ids.prefix(20))")
+            XCTFail(
+                "ids differ for \(row.text.debugDescription.prefix(80)): got \(encoder.tokenize(row.text).prefix(20)), want \(row.ids.prefix(20))"
+            )
         }
         XCTAssertEqual(mismatches, 0)
     }

@@ -51,10 +51,14 @@ final class PairRunnerStressTests: XCTestCase {
         return (done.wait(timeout: .now() + deadline) == .success, tally)
     }
 
-    func assertExactlyOnceAndSequentialResults(_ tally: Tally, splits: Int, file: StaticString = #filePath, line: UInt = #line) {
+    func assertExactlyOnceAndSequentialResults(
+        _ tally: Tally, splits: Int, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let wrongCounts = tally.runs.indices.filter { tally.runs[$0] != 1 }
-        XCTAssertEqual(wrongCounts.count, 0, "halves not run exactly once: \(wrongCounts.prefix(10).map { ($0 / 2, $0 % 2, tally.runs[$0]) })",
-                       file: file, line: line)
+        XCTAssertEqual(
+            wrongCounts.count, 0,
+            "halves not run exactly once: \(wrongCounts.prefix(10).map { ($0 / 2, $0 % 2, tally.runs[$0]) })",
+            file: file, line: line)
         var mismatches = 0
         for s in 0..<splits {
             for part in 0..<2 where tally.values[2 * s + part] != Self.work(split: s, part: part) { mismatches += 1 }

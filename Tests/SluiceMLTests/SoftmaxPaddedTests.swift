@@ -21,11 +21,13 @@ final class SoftmaxPaddedTests: XCTestCase {
     /// 16) filled with `tail`, then checks the valid entries against the reference,
     /// that they sum to 1, and that the tail holds only negligible values.
     func check(_ valid: [Float], tail: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        let n = valid.count, padded = (n + 15) & ~15
+        let n = valid.count
+        let padded = (n + 15) & ~15
         var row = valid + [Float](repeating: tail, count: padded - n)
         row.withUnsafeMutableBufferPointer { MiniLMKernels.softmaxPadded($0.baseAddress!, count: n) }
         let want = reference(valid[...])
-        var worst = 0.0, sum = 0.0
+        var worst = 0.0
+        var sum = 0.0
         for j in 0..<n {
             XCTAssertTrue(row[j].isFinite, "\(what): entry \(j) is \(row[j])", file: file, line: line)
             // Relative to the entry, plus an absolute floor for entries near zero (e^-87 clamp).

@@ -19,7 +19,11 @@ enum Shared {
         PackagePaths.root.appendingPathComponent("Tests/SluiceMLTests/Fixtures/minilm-golden.jsonl").path
     }
 
-    struct GoldenRow { let text: String; let ids: [Int32]; let embedding: [Float] }
+    struct GoldenRow {
+        let text: String
+        let ids: [Int32]
+        let embedding: [Float]
+    }
 
     static func golden() throws -> [GoldenRow] {
         guard let data = FileManager.default.contents(atPath: goldenPath) else { return [] }
@@ -33,9 +37,13 @@ enum Shared {
     }
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var ab = 0.0, aa = 0.0, bb = 0.0
+        var ab = 0.0
+        var aa = 0.0
+        var bb = 0.0
         for i in 0..<min(a.count, b.count) {
-            ab += Double(a[i]) * Double(b[i]); aa += Double(a[i]) * Double(a[i]); bb += Double(b[i]) * Double(b[i])
+            ab += Double(a[i]) * Double(b[i])
+            aa += Double(a[i]) * Double(a[i])
+            bb += Double(b[i]) * Double(b[i])
         }
         return ab / (aa.squareRoot() * bb.squareRoot())
     }

@@ -2,7 +2,9 @@ import SluiceML
 import XCTest
 
 /// Synthetic data: `classes` Gaussian blobs in `dimension` dims, separable by a margin.
-func syntheticBlobs(count: Int, dimension: Int, classes: Int, seed: UInt64, spread: Float = 0.35) -> (rows: [[Float]], labels: [Int]) {
+func syntheticBlobs(count: Int, dimension: Int, classes: Int, seed: UInt64, spread: Float = 0.35) -> (
+    rows: [[Float]], labels: [Int]
+) {
     var rng = SplitMix64(seed: 7)
     let centres = (0..<classes).map { _ in (0..<dimension).map { _ in rng.nextGaussian() } }
     var data = SplitMix64(seed: seed)
@@ -55,7 +57,8 @@ final class TrainingTests: XCTestCase {
                 train: DenseRows(train.rows, dimension: 8), labels: train.labels,
                 validation: DenseRows(val.rows, dimension: 8), validationLabels: val.labels,
                 classCount: 2, settings: settings)
-            return ClassificationMetrics(probabilities: head.predict(test.rows), actual: test.labels, classCount: 2).accuracy
+            return ClassificationMetrics(probabilities: head.predict(test.rows), actual: test.labels, classCount: 2)
+                .accuracy
         }
         for activation in Activation.allCases {
             var mlp = TrainingSettings()
@@ -104,7 +107,8 @@ final class TrainingTests: XCTestCase {
             train: DenseRows(data.rows, dimension: 10), labels: data.labels,
             validation: DenseRows(data.rows, dimension: 10), validationLabels: data.labels, classCount: 2, settings: s)
         let (fromSparse, _) = HeadTrainer.train(
-            train: sparse, labels: data.labels, validation: sparse, validationLabels: data.labels, classCount: 2, settings: s)
+            train: sparse, labels: data.labels, validation: sparse, validationLabels: data.labels, classCount: 2,
+            settings: s)
         XCTAssertEqual((dense as! SoftmaxRegressionHead).weight, (fromSparse as! SoftmaxRegressionHead).weight)
     }
 
@@ -117,8 +121,10 @@ final class TrainingTests: XCTestCase {
     }
 
     func testSHA256AndFNV() {
-        XCTAssertEqual(ContentDigest.sha256Hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            ContentDigest.sha256Hex(Array("abc".utf8)),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(ContentDigest.sha256Hex([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(FNV1a.hash64("a"), 0xaf63dc4c8601ec8c)
+        XCTAssertEqual(FNV1a.hash64("a"), 0xaf63_dc4c_8601_ec8c)
     }
 }

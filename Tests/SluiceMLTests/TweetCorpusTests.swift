@@ -7,7 +7,8 @@ final class TweetCorpusTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var bytes = Array("sentiment,confidence,text\npositive,0.9,\"hello, \"\"world\"\"\nnext line\"\r\nnegative,0.5,bad ".utf8)
+        var bytes = Array(
+            "sentiment,confidence,text\npositive,0.9,\"hello, \"\"world\"\"\nnext line\"\r\nnegative,0.5,bad ".utf8)
         bytes += [0xD1, 0x41]  // 0xD1 starts a 2-byte sequence, 'A' is no continuation
         bytes += Array("\nneutral,x,plain\n".utf8)
         let path = dir.appendingPathComponent("t.csv").path

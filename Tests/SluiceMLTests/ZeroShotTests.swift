@@ -22,7 +22,8 @@ final class ZeroShotTests: XCTestCase {
         let z = cos.map { expf($0 / 0.05) }
         XCTAssertEqual(p[0], z[0] / (z[0] + z[1]), accuracy: 1e-5)
         XCTAssertEqual(sharp.labels, ["fruit", "vehicle"])
-        XCTAssertThrowsError(try ZeroShotClassifier(embedder: embedder, labels: [LabelSpec(name: "x", descriptions: [])]))
+        XCTAssertThrowsError(
+            try ZeroShotClassifier(embedder: embedder, labels: [LabelSpec(name: "x", descriptions: [])]))
     }
 
     func testLabelSetFileRoundTripAndErrors() throws {
@@ -53,21 +54,31 @@ final class ZeroShotTests: XCTestCase {
         let probs = try classifier.classify(rows.map(\.text))
         let names = classifier.labels
         var seen: [String: Int] = [:]
-        var correct = (tune: 0, held: 0), total = (tune: 0, held: 0)
+        var correct = (tune: 0, held: 0)
+        var total = (tune: 0, held: 0)
         var nll: Double = 0
         for (row, p) in zip(rows, probs) {
             let i = seen[row.label, default: 0]
             seen[row.label] = i + 1
             let hit = names[argmax(p)] == row.label
-            if i % 2 == 0 { total.tune += 1; correct.tune += hit ? 1 : 0 } else { total.held += 1; correct.held += hit ? 1 : 0 }
+            if i % 2 == 0 {
+                total.tune += 1
+                correct.tune += hit ? 1 : 0
+            } else {
+                total.held += 1
+                correct.held += hit ? 1 : 0
+            }
             if !hit { print("zero-shot miss: [\(row.label) → \(names[argmax(p)])] \(row.text)") }
             nll -= log(Double(max(p[names.firstIndex(of: row.label)!], 1e-9)))
         }
         let tune = Double(correct.tune) / Double(total.tune)
         let held = Double(correct.held) / Double(total.held)
         let all = Double(correct.tune + correct.held) / Double(rows.count)
-        print(String(format: "zero-shot topics: tune half %.3f (%d), held-out half %.3f (%d), all %.3f (%d), mean NLL %.3f at T=%.3f",
-                     tune, total.tune, held, total.held, all, rows.count, nll / Double(rows.count), set.temperature))
+        print(
+            String(
+                format:
+                    "zero-shot topics: tune half %.3f (%d), held-out half %.3f (%d), all %.3f (%d), mean NLL %.3f at T=%.3f",
+                tune, total.tune, held, total.held, all, rows.count, nll / Double(rows.count), set.temperature))
         XCTAssertGreaterThanOrEqual(tune, 0.80)
         XCTAssertGreaterThanOrEqual(held, 0.80)
     }
@@ -78,7 +89,8 @@ final class TrainedClassifierTests: XCTestCase {
     func testHeadTrainedFromTextLabelCSVClassifiesThroughHeadClassifier() throws {
         let rows = try TextLabelCSV.load(RealModel.path("Tests/SluiceMLTests/Fixtures/topics-eval.csv"))
         let labels = Array(Set(rows.map(\.label))).sorted()
-        let dataset = try LabelledDataset(rows: rows.map { ($0.text, $0.label, 1) }, labels: labels, fractions: (0.6, 0.2))
+        let dataset = try LabelledDataset(
+            rows: rows.map { ($0.text, $0.label, 1) }, labels: labels, fractions: (0.6, 0.2))
         let embedder = FakeEmbedder(dimension: 64)
         var options = ClassifierTraining.Options()
         options.head.hiddenSize = 16

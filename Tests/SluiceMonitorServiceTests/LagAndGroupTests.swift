@@ -30,7 +30,10 @@ final class LagAndGroupTests: XCTestCase {
         let producer = try KafkaProducer(config: KafkaProducerConfig(common: common))
         for i in 0..<24 {
             let report = try producer.sendBatch(
-                [KafkaProducerMessage(topic: "lagged", key: "k\(i)", value: Array("r\(i)".utf8), partition: Int32(i % 2))])
+                [
+                    KafkaProducerMessage(
+                        topic: "lagged", key: "k\(i)", value: Array("r\(i)".utf8), partition: Int32(i % 2))
+                ])
             XCTAssertTrue(report.allSatisfy(\.isDelivered))
         }
         producer.close()
@@ -73,10 +76,13 @@ final class LagAndGroupTests: XCTestCase {
         } else {
             // Tansu's documented slack: at most one (single-record) batch per partition.
             XCTAssertEqual(report.partitions.map(\.lag), report.partitions.map { $0.highWatermark - $0.committed! })
-            XCTAssertTrue((9...11).contains(report.total), "lag \(report.total) outside 11 minus one batch per partition")
+            XCTAssertTrue(
+                (9...11).contains(report.total), "lag \(report.total) outside 11 minus one batch per partition")
         }
         consumer.close()
-        print("testLagIsHighWatermarkMinusCommittedAndMembersAreCounted: \(Date().timeIntervalSince(started)) s, watermarks settled: \(watermarksSettled)")
+        print(
+            "testLagIsHighWatermarkMinusCommittedAndMembersAreCounted: \(Date().timeIntervalSince(started)) s, watermarks settled: \(watermarksSettled)"
+        )
     }
 
     func testDeadLetterNoticeFromHeaders() {
@@ -90,7 +96,10 @@ final class LagAndGroupTests: XCTestCase {
         XCTAssertEqual(
             DeadLetterNotice(record: record, fallbackAt: 1),
             DeadLetterNotice(stage: "features", reason: "invalid-json", at: 1_700_000_000_000_000))
-        let bare = KafkaRecord(topic: "dead-letters", partition: 0, offset: 4, key: nil, value: [], headers: [], timestampMs: 7)
-        XCTAssertEqual(DeadLetterNotice(record: bare, fallbackAt: 1), DeadLetterNotice(stage: "unknown", reason: "unknown", at: 7_000))
+        let bare = KafkaRecord(
+            topic: "dead-letters", partition: 0, offset: 4, key: nil, value: [], headers: [], timestampMs: 7)
+        XCTAssertEqual(
+            DeadLetterNotice(record: bare, fallbackAt: 1),
+            DeadLetterNotice(stage: "unknown", reason: "unknown", at: 7_000))
     }
 }

@@ -41,7 +41,8 @@ final class WorkflowMonitorTests: XCTestCase {
         let started = Date()
         let testDeadline = started.addingTimeInterval(85)
         // Loaded from the repo, so `head: ../models/sentiment-head.json` resolves against topics/.
-        let workflow = try Workflow.load(path: Self.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
+        let workflow = try Workflow.load(
+            path: Self.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
         XCTAssertEqual(workflow.stages.map(\.name), ["features", "topics", "sentiment"])
         let brokers = broker.bootstrapServers
         let common = KafkaConfig(bootstrapServers: brokers, clientID: "monitor-test")
@@ -56,9 +57,11 @@ final class WorkflowMonitorTests: XCTestCase {
         var workers: [StageWorker] = []
         let finished = DispatchGroup()
         for stage in workflow.stages {
-            let step = try StageFactory.make(stage, workflow: workflow, modelDirectory: Self.root.appendingPathComponent(".deps/model").path)
+            let step = try StageFactory.make(
+                stage, workflow: workflow, modelDirectory: Self.root.appendingPathComponent(".deps/model").path)
             let worker = StageWorker(
-                workflow: workflow, stage: stage, step: step, options: WorkerOptions(brokers: brokers, workerID: "test-\(stage.name)"),
+                workflow: workflow, stage: stage, step: step,
+                options: WorkerOptions(brokers: brokers, workerID: "test-\(stage.name)"),
                 logger: quiet)
             workers.append(worker)
             finished.enter()
@@ -70,7 +73,8 @@ final class WorkflowMonitorTests: XCTestCase {
 
         let monitor = WorkflowMonitor(
             workflow: workflow,
-            options: MonitorOptions(brokers: brokers, fromBeginning: true, tickSeconds: 0.5, publishSeconds: 1, probeSeconds: 1),
+            options: MonitorOptions(
+                brokers: brokers, fromBeginning: true, tickSeconds: 0.5, publishSeconds: 1, probeSeconds: 1),
             logger: quiet)
         let monitorDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
@@ -88,14 +92,20 @@ final class WorkflowMonitorTests: XCTestCase {
         }
 
         // 100 posts.
-        let subjects = ["the match", "my flight", "the election", "the new phone", "stock prices", "dinner with friends"]
-        let moods = ["was wonderful", "was a total disaster", "is fine I guess", "made me so happy", "is really annoying"]
+        let subjects = [
+            "the match", "my flight", "the election", "the new phone", "stock prices", "dinner with friends",
+        ]
+        let moods = [
+            "was wonderful", "was a total disaster", "is fine I guess", "made me so happy", "is really annoying",
+        ]
         let posts = (0..<100).map { i in
             KafkaProducerMessage(
                 topic: workflow.input, key: "post-\(i)",
-                value: Array(JSONValue.object([
-                    "id": .string("post-\(i)"), "text": .string("\(subjects[i % subjects.count]) \(moods[i % moods.count]) #\(i)"),
-                ]).serialized().utf8))
+                value: Array(
+                    JSONValue.object([
+                        "id": .string("post-\(i)"),
+                        "text": .string("\(subjects[i % subjects.count]) \(moods[i % moods.count]) #\(i)"),
+                    ]).serialized().utf8))
         }
         let producer = try KafkaProducer(config: KafkaProducerConfig(common: common))
         XCTAssertTrue(try producer.sendBatch(posts).allSatisfy(\.isDelivered))
@@ -174,7 +184,9 @@ final class WorkflowMonitorTests: XCTestCase {
         while record == nil && Date() < testDeadline {
             for r in try reader.poll(maxRecords: 100, timeoutMs: 200) {
                 let json = try JSONValue.parse(r.value)
-                if json["workflow"]?.stringValue == workflow.name, json["stages"]?.arrayValue?.count == 3 { record = json }
+                if json["workflow"]?.stringValue == workflow.name, json["stages"]?.arrayValue?.count == 3 {
+                    record = json
+                }
             }
         }
         let metrics = try XCTUnwrap(record, "no metrics record on \(metricsTopic)")
@@ -183,7 +195,9 @@ final class WorkflowMonitorTests: XCTestCase {
         XCTAssertGreaterThan(monitor.counters().metricsPublished, 0)
 
         let elapsed = Date().timeIntervalSince(started)
-        print("testMonitorSeesEveryStageAndHop: \(elapsed) s; all read \(readAllAt.map { $0.timeIntervalSince(started) } ?? -1) s in")
+        print(
+            "testMonitorSeesEveryStageAndHop: \(elapsed) s; all read \(readAllAt.map { $0.timeIntervalSince(started) } ?? -1) s in"
+        )
         print(monitor.tableText())
         print("metrics record: \(metrics.serialized())")
         XCTAssertLessThan(elapsed, 90)
@@ -194,7 +208,9 @@ final class WorkflowMonitorTests: XCTestCase {
         let done = DispatchSemaphore(value: 0)
         let result = ResultBox()
         let task = URLSession.shared.dataTask(with: URL(string: address)!) { data, response, error in
-            result.set((response as? HTTPURLResponse)?.statusCode ?? -1, data.map { String(decoding: $0, as: UTF8.self) } ?? "", error)
+            result.set(
+                (response as? HTTPURLResponse)?.statusCode ?? -1,
+                data.map { String(decoding: $0, as: UTF8.self) } ?? "", error)
             done.signal()
         }
         task.resume()
@@ -207,7 +223,10 @@ final class WorkflowMonitorTests: XCTestCase {
     /// Sample name with labels -> value; fails on any line that is neither a
     /// `# HELP` / `# TYPE` comment nor `name{labels} value`.
     private func parsePrometheus(_ text: String) throws -> [String: Double] {
-        let sample = try NSRegularExpression(pattern: #"^([a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})?) (\S+)$"#)
+        let sample = try NSRegularExpression(
+            pattern:
+                #"^([a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})?) (\S+)$"#
+        )
         var samples: [String: Double] = [:]
         var lines = 0
         for line in text.split(separator: "\n") {
@@ -215,13 +234,16 @@ final class WorkflowMonitorTests: XCTestCase {
             if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") { continue }
             let range = NSRange(line.startIndex..., in: line)
             guard let match = sample.firstMatch(in: line, range: range),
-                let nameRange = Range(match.range(at: 1), in: line), let valueRange = Range(match.range(at: 4), in: line)
+                let nameRange = Range(match.range(at: 1), in: line),
+                let valueRange = Range(match.range(at: 4), in: line)
             else {
                 XCTFail("unparsable exposition line: \(line)")
                 continue
             }
             let valueText = String(line[valueRange])
-            let value = valueText == "NaN" ? Double.nan : valueText == "+Inf" ? .infinity : valueText == "-Inf" ? -.infinity : Double(valueText)
+            let value =
+                valueText == "NaN"
+                ? Double.nan : valueText == "+Inf" ? .infinity : valueText == "-Inf" ? -.infinity : Double(valueText)
             guard let value else {
                 XCTFail("unparsable value in: \(line)")
                 continue

@@ -7,7 +7,9 @@ import XCTest
 /// running a canary head, counted per stage and pair of versions.
 final class CanaryFiguresTests: XCTestCase {
     /// A scored event; `canary` is (score, agrees) when the canary head scored it too.
-    func event(_ index: Int, score: Double, canary: (Double, Bool)?, active: String = "v1", canaryVersion: String = "v2")
+    func event(
+        _ index: Int, score: Double, canary: (Double, Bool)?, active: String = "v1", canaryVersion: String = "v2"
+    )
         -> Envelope
     {
         var sentiment: [String: JSONValue] = ["score": .double(score), "head_version": .string(active)]
@@ -29,10 +31,12 @@ final class CanaryFiguresTests: XCTestCase {
             stages: ["mood"], windowsSeconds: [10], startedAt: Fixtures.t0, stageOfResult: ["sentiment": "mood"])
         // 100 events, 20 canaried: 15 agree. Active scores 0.00 ... 0.99; canary scores -0.5 on all.
         for i in 0..<100 {
-            aggregator.record(event(i, score: Double(i) / 100, canary: i % 5 == 0 ? (-0.5, i < 75) : nil), now: Fixtures.t0)
+            aggregator.record(
+                event(i, score: Double(i) / 100, canary: i % 5 == 0 ? (-0.5, i < 75) : nil), now: Fixtures.t0)
         }
         // After a promote, a new pair.
-        aggregator.record(event(100, score: 0.2, canary: (0.3, false), active: "v2", canaryVersion: "v3"), now: Fixtures.t0)
+        aggregator.record(
+            event(100, score: 0.2, canary: (0.3, false), active: "v2", canaryVersion: "v3"), now: Fixtures.t0)
 
         let snapshot = aggregator.snapshot(windowSeconds: nil, now: Fixtures.t0 + Fixtures.second)
         XCTAssertEqual(snapshot.canaries.count, 2)
@@ -64,10 +68,12 @@ final class CanaryFiguresTests: XCTestCase {
         XCTAssertEqual(canary["canary_scores"]?["mean"]?.doubleValue ?? 0, -0.5, accuracy: 1e-12)
         let text = PrometheusText.render(current: snapshot, sinceStart: snapshot)
         XCTAssertTrue(
-            text.contains("sluice_canary_agreement_ratio{stage=\"mood\",head_version=\"v1\",canary_version=\"v2\"} 0.75"),
+            text.contains(
+                "sluice_canary_agreement_ratio{stage=\"mood\",head_version=\"v1\",canary_version=\"v2\"} 0.75"),
             text)
         XCTAssertTrue(
-            text.contains("sluice_canary_events_total{stage=\"mood\",head_version=\"v1\",canary_version=\"v2\"} 20"), text)
+            text.contains("sluice_canary_events_total{stage=\"mood\",head_version=\"v1\",canary_version=\"v2\"} 20"),
+            text)
         XCTAssertTrue(text.contains("head=\"canary\",quantile=\"0.5\"} -0.5"), text)
         let table = MetricsTable.render(snapshot)
         XCTAssertTrue(table.contains("75.0%"), table)

@@ -10,11 +10,13 @@ final class MetricsAggregatorTests: XCTestCase {
     func testProcessingDelaysEndToEndAndEfficiency() throws {
         var aggregator = MetricsAggregator(stages: ["features", "topics", "sentiment"], startedAt: t0)
         aggregator.record(
-            Fixtures.envelope(created: t0, [
-                .init(stage: "features", consumed: t0 + 2_000, produced: t0 + 12_000, batch: 4, process: 8_000),
-                .init(stage: "topics", consumed: t0 + 13_000, produced: t0 + 15_000, batch: 2, process: 1_000),
-                .init(stage: "sentiment", consumed: t0 + 15_500, produced: t0 + 17_000, batch: 1, process: 1_000),
-            ]), now: t0 + s)
+            Fixtures.envelope(
+                created: t0,
+                [
+                    .init(stage: "features", consumed: t0 + 2_000, produced: t0 + 12_000, batch: 4, process: 8_000),
+                    .init(stage: "topics", consumed: t0 + 13_000, produced: t0 + 15_000, batch: 2, process: 1_000),
+                    .init(stage: "sentiment", consumed: t0 + 15_500, produced: t0 + 17_000, batch: 1, process: 1_000),
+                ]), now: t0 + s)
         let snapshot = aggregator.snapshot(windowSeconds: 10, now: t0 + s)
         // d = process_us / batch_size
         XCTAssertEqual(snapshot.stage("features")?.processingPerEvent.mean, 2_000)
@@ -85,7 +87,9 @@ final class MetricsAggregatorTests: XCTestCase {
     func testNegativeDelaysAreClampedAndCounted() {
         var aggregator = MetricsAggregator(stages: ["features"], startedAt: t0)
         aggregator.record(
-            Fixtures.envelope(created: t0 + 5_000, [.init(stage: "features", consumed: t0 + 3_000, produced: t0 + 4_000, process: 1_000)]),
+            Fixtures.envelope(
+                created: t0 + 5_000,
+                [.init(stage: "features", consumed: t0 + 3_000, produced: t0 + 4_000, process: 1_000)]),
             now: t0 + s)
         aggregator.record(Fixtures.single(created: t0 + 10_000, process: 500), now: t0 + s)
         let snapshot = aggregator.snapshot(windowSeconds: 10, now: t0 + s)
@@ -103,7 +107,8 @@ final class MetricsAggregatorTests: XCTestCase {
     /// The doc comment's worked example: λ = 120 events/s, d = 9.5 ms, ρ = 0.7 → 2 replicas.
     func testReplicaAdviceWorkedExample() throws {
         XCTAssertEqual(ReplicaAdvice.needed(arrivalRate: 120, perEventSeconds: 0.0095, targetUtilisation: 0.7), 2)
-        XCTAssertEqual(ReplicaAdvice.needed(arrivalRate: 200, perEventSeconds: 0.0095, targetUtilisation: 0.7), 3)  // 1.9/0.7 = 2.71
+        // 200 × 0.0095 / 0.7 = 2.71
+        XCTAssertEqual(ReplicaAdvice.needed(arrivalRate: 200, perEventSeconds: 0.0095, targetUtilisation: 0.7), 3)
         XCTAssertEqual(ReplicaAdvice.needed(arrivalRate: 0, perEventSeconds: 0.0095, targetUtilisation: 0.7), 1)
         // 140 × 0.01 / 0.7 is 2 in exact arithmetic; floating-point noise must not make it 3.
         XCTAssertEqual(ReplicaAdvice.needed(arrivalRate: 140, perEventSeconds: 0.01, targetUtilisation: 0.7), 2)
@@ -113,7 +118,8 @@ final class MetricsAggregatorTests: XCTestCase {
         aggregator.setReplicas(1, stage: "features")
         for i in 0..<1_200 {
             aggregator.record(
-                Fixtures.single(id: "\(i)", created: t0 + Int64(i) * 8_000, process: 9_500, worker: "w\(i)"), now: t0 + 10 * s)
+                Fixtures.single(id: "\(i)", created: t0 + Int64(i) * 8_000, process: 9_500, worker: "w\(i)"),
+                now: t0 + 10 * s)
         }
         let stage = try XCTUnwrap(aggregator.snapshot(windowSeconds: 10, now: t0 + 9 * s + 999_999).stage("features"))
         XCTAssertEqual(aggregator.snapshot(windowSeconds: 10, now: t0 + 9 * s + 999_999).arrivalRate, 120)
@@ -129,7 +135,9 @@ final class MetricsAggregatorTests: XCTestCase {
         // Three events of one micro-batch of 3: same worker, consumed_at and produced_at.
         for i in 0..<3 {
             aggregator.record(
-                Fixtures.envelope(id: "\(i)", created: t0, [.init(stage: "features", consumed: t0 + 1_000, produced: t0 + 7_000, batch: 3, process: 6_000)]),
+                Fixtures.envelope(
+                    id: "\(i)", created: t0,
+                    [.init(stage: "features", consumed: t0 + 1_000, produced: t0 + 7_000, batch: 3, process: 6_000)]),
                 now: t0 + s)
         }
         aggregator.recordDeadLetter(DeadLetterNotice(stage: "features", reason: "missing-text", at: t0 + 2_000))
@@ -149,9 +157,11 @@ final class MetricsAggregatorTests: XCTestCase {
         let waiting = LagReport.compute(highWatermarks: [0: 100], committed: [0: 90])
         aggregator.observeLag(waiting, stage: "features", now: t0 + s)
         XCTAssertEqual(aggregator.snapshot(windowSeconds: 10, now: t0 + 40 * s).stage("features")?.stallSeconds, 40)
-        aggregator.observeLag(LagReport.compute(highWatermarks: [0: 120], committed: [0: 95]), stage: "features", now: t0 + 40 * s)
+        aggregator.observeLag(
+            LagReport.compute(highWatermarks: [0: 120], committed: [0: 95]), stage: "features", now: t0 + 40 * s)
         XCTAssertEqual(aggregator.snapshot(windowSeconds: 10, now: t0 + 45 * s).stage("features")?.stallSeconds, 5)
-        aggregator.observeLag(LagReport.compute(highWatermarks: [0: 120], committed: [0: 120]), stage: "features", now: t0 + 46 * s)
+        aggregator.observeLag(
+            LagReport.compute(highWatermarks: [0: 120], committed: [0: 120]), stage: "features", now: t0 + 46 * s)
         XCTAssertEqual(aggregator.snapshot(windowSeconds: 10, now: t0 + 90 * s).stage("features")?.stallSeconds, 0)
     }
 }

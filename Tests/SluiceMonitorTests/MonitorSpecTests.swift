@@ -6,7 +6,8 @@ import XCTest
 final class MonitorSpecTests: XCTestCase {
 
     func testShippedExampleHasAMonitorSection() throws {
-        let workflow = try Workflow.load(path: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
+        let workflow = try Workflow.load(
+            path: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path)
         let monitor = workflow.monitor
         XCTAssertEqual(monitor.windowsSeconds, [10, 60])
         XCTAssertEqual(monitor.targetUtilisation, 0.7)
@@ -14,7 +15,8 @@ final class MonitorSpecTests: XCTestCase {
         XCTAssertEqual(monitor.alertsTopic, "alerts")
         XCTAssertEqual(monitor.trendsTopic, "trends")
         XCTAssertEqual(monitor.trendWindowSeconds, 30)
-        XCTAssertEqual(monitor.rules.map(\.metric), [.p99EndToEndMs, .lag, .deadLetterRate, .stallSeconds, .stallSeconds])
+        XCTAssertEqual(
+            monitor.rules.map(\.metric), [.p99EndToEndMs, .lag, .deadLetterRate, .stallSeconds, .stallSeconds])
         XCTAssertEqual(monitor.rules[1].stage, "features")
         XCTAssertEqual(monitor.rules[0].above, 2_000)
         XCTAssertEqual(monitor.surge.z, 3)
@@ -59,9 +61,15 @@ final class MonitorSpecTests: XCTestCase {
     /// Each bad value fails with the file, the line and the key path named.
     func testBadValuesNameKeyAndLine() {
         let cases: [(String, String, Int, String)] = [
-            ("windows_s: [10, 60]", "windows_s: [60, 10]", 15, "monitor.windows_s[1]: windows must be listed shortest first"),
+            (
+                "windows_s: [10, 60]", "windows_s: [60, 10]", 15,
+                "monitor.windows_s[1]: windows must be listed shortest first"
+            ),
             ("target_utilisation: 0.7", "target_utilisation: 1.5", 16, "monitor.target_utilisation: must be between"),
-            ("metrics_topic: b", "metrics_topic: nowhere", 17, "monitor.metrics_topic: topic 'nowhere' is not declared"),
+            (
+                "metrics_topic: b", "metrics_topic: nowhere", 17,
+                "monitor.metrics_topic: topic 'nowhere' is not declared"
+            ),
             ("metric: p99_end_to_end_ms", "metric: p95", 19, "monitor.rules[0].metric: unknown metric 'p95'"),
             ("above: 2000", "above: lots", 19, "monitor.rules[0].above: expected a number"),
             ("stage: s,", "stage: nope,", 20, "monitor.rules[1].stage: no stage named 'nope'"),

@@ -10,12 +10,15 @@ final class PrometheusTextTests: XCTestCase {
     private func sampleAggregator() -> MetricsAggregator {
         var aggregator = MetricsAggregator(stages: ["features", "topics"], startedAt: t0)
         aggregator.setReplicas(2, stage: "features")
-        aggregator.observeLag(LagReport.compute(highWatermarks: [0: 10, 1: 5], committed: [0: 4, 1: 5]), stage: "features", now: t0)
+        aggregator.observeLag(
+            LagReport.compute(highWatermarks: [0: 10, 1: 5], committed: [0: 4, 1: 5]), stage: "features", now: t0)
         aggregator.record(
-            Fixtures.envelope(created: t0, [
-                .init(stage: "features", consumed: t0 + 1_000, produced: t0 + 3_000, batch: 1, process: 2_000),
-                .init(stage: "topics", consumed: t0 + 4_000, produced: t0 + 4_500, batch: 1, process: 500),
-            ]), now: t0 + s)
+            Fixtures.envelope(
+                created: t0,
+                [
+                    .init(stage: "features", consumed: t0 + 1_000, produced: t0 + 3_000, batch: 1, process: 2_000),
+                    .init(stage: "topics", consumed: t0 + 4_000, produced: t0 + 4_500, batch: 1, process: 500),
+                ]), now: t0 + s)
         return aggregator
     }
 
@@ -23,7 +26,9 @@ final class PrometheusTextTests: XCTestCase {
     func testExpositionLinesParse() throws {
         let text = sampleAggregator().prometheusText(now: t0 + s)
         let sample = try NSRegularExpression(
-            pattern: #"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (NaN|[+-]Inf|[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)$"#)
+            pattern:
+                #"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (NaN|[+-]Inf|[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)$"#
+        )
         var typed: [String: String] = [:]
         var helped: Set<String> = []
         var samples = 0
@@ -43,7 +48,9 @@ final class PrometheusTextTests: XCTestCase {
             let range = NSRange(line.startIndex..., in: line)
             let match = try XCTUnwrap(sample.firstMatch(in: line, range: range), "not a sample line: \(line)")
             let name = String(line[Range(match.range(at: 1), in: line)!])
-            let family = typed[name] != nil ? name
+            let family =
+                typed[name] != nil
+                ? name
                 : ["_sum", "_count", "_bucket"].compactMap { suffix in
                     name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : nil
                 }.first { typed[$0] == "summary" || typed[$0] == "histogram" }
@@ -53,8 +60,10 @@ final class PrometheusTextTests: XCTestCase {
             samples += 1
         }
         XCTAssertGreaterThan(samples, 30)
-        XCTAssertTrue(text.contains("sluice_stage_processing_seconds{stage=\"features\",quantile=\"0.99\"} 0.002\n"), text)
-        XCTAssertTrue(text.contains("sluice_hop_delay_seconds{hop=\"features->topics\",quantile=\"0.5\"} 0.001\n"), text)
+        XCTAssertTrue(
+            text.contains("sluice_stage_processing_seconds{stage=\"features\",quantile=\"0.99\"} 0.002\n"), text)
+        XCTAssertTrue(
+            text.contains("sluice_hop_delay_seconds{hop=\"features->topics\",quantile=\"0.5\"} 0.001\n"), text)
         XCTAssertTrue(text.contains("sluice_stage_replicas_needed{stage=\"features\"} 1\n"), text)
         XCTAssertTrue(text.contains("sluice_consumer_lag{stage=\"features\",partition=\"0\"} 6\n"), text)
         XCTAssertTrue(text.contains("sluice_stage_events_total{stage=\"topics\"} 1\n"), text)
@@ -64,7 +73,8 @@ final class PrometheusTextTests: XCTestCase {
     func testLabelValuesAreEscaped() {
         var aggregator = MetricsAggregator(stages: ["we\"ird\\"], startedAt: t0)
         aggregator.recordDeadLetter(DeadLetterNotice(stage: "we\"ird\\", reason: "x", at: t0))
-        XCTAssertTrue(aggregator.prometheusText(now: t0 + s).contains(#"sluice_stage_dead_letters_total{stage="we\"ird\\"} 1"#))
+        XCTAssertTrue(
+            aggregator.prometheusText(now: t0 + s).contains(#"sluice_stage_dead_letters_total{stage="we\"ird\\"} 1"#))
     }
 
     func testJSONAndTableCarryTheFigures() throws {
@@ -91,7 +101,8 @@ final class PrometheusTextTests: XCTestCase {
             XCTAssertEqual(parsed["events"]?.intValue, snapshot.events)
         }
         XCTAssertEqual(aggregator.snapshots(now: t0 + 100 * s).map(\.events), [0, 0, 1])
-        let transition = AlertTransition(rule: "r", state: .firing, value: 2.5, threshold: 1, at: t0, subject: "features")
+        let transition = AlertTransition(
+            rule: "r", state: .firing, value: 2.5, threshold: 1, at: t0, subject: "features")
         XCTAssertEqual(try JSONValue.parse(transition.json().serialized())["state"]?.stringValue, "firing")
     }
 }

@@ -10,7 +10,9 @@ final class TrendAggregatorTests: XCTestCase {
 
     private func feed(_ trends: inout TrendAggregator, window: Int64, label: String, count: Int, negatives: Int) {
         for i in 0..<count {
-            trends.record(Fixtures.scored(label: label, negative: i < negatives, producedAt: base + window * minute + Int64(i) * 1_000))
+            trends.record(
+                Fixtures.scored(
+                    label: label, negative: i < negatives, producedAt: base + window * minute + Int64(i) * 1_000))
         }
     }
 

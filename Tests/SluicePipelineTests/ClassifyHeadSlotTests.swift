@@ -24,7 +24,8 @@ final class ClassifyHeadSlotTests: XCTestCase {
         let root: JSONValue = .object([
             "format": .string("sluice-head/1"), "version": .string(version), "kind": .string("softmax"),
             "labels": .array(labels.map { .string($0) }), "input_dimension": .int(4), "hidden_size": .int(0),
-            "model": .string("fake@1"), "weights": .object([
+            "model": .string("fake@1"),
+            "weights": .object([
                 "weight": .object(["shape": .array([.int(4), .int(Int64(labels.count))]), "data": encode(weights)]),
                 "bias": .object(["shape": .array([.int(Int64(labels.count))]), "data": encode(bias)]),
             ]),
@@ -47,7 +48,9 @@ final class ClassifyHeadSlotTests: XCTestCase {
         XCTAssertEqual(stage.headVersion, "h1", "a canary does not change the active version")
 
         let events = (0..<200).map { i in
-            Envelope(id: "x\(i)", createdAt: 0, text: "", embedding: [i % 3 == 0 ? 1 : 0, i % 3 == 1 ? 1 : 0, i % 3 == 2 ? 1 : 0, 0])
+            Envelope(
+                id: "x\(i)", createdAt: 0, text: "",
+                embedding: [i % 3 == 0 ? 1 : 0, i % 3 == 1 ? 1 : 0, i % 3 == 2 ? 1 : 0, 0])
         }
         let results = stage.process(events).map { try? $0.get() }
         var canaried = 0

@@ -28,7 +28,8 @@ final class DeadLetterTests: PipelineTestCase {
                 let bad = kinds[(index / 5) % kinds.count]
                 let key = "bad-\(index / 5)"
                 expected[key] = bad.reason
-                messages.append(KafkaProducerMessage(topic: "posts", key: Array(key.utf8), value: Array(bad.value.utf8)))
+                messages.append(
+                    KafkaProducerMessage(topic: "posts", key: Array(key.utf8), value: Array(bad.value.utf8)))
             }
         }
         XCTAssertEqual(expected.count, 200)
@@ -41,7 +42,8 @@ final class DeadLetterTests: PipelineTestCase {
         for record in dead {
             let key = String(decoding: record.key ?? [], as: UTF8.self)
             let headers = Dictionary(
-                record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { $1 })
+                record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) },
+                uniquingKeysWith: { $1 })
             seen[key] = headers[DeadLetterHeaders.reason]
             XCTAssertEqual(headers[DeadLetterHeaders.stage], "features")
             XCTAssertEqual(headers[DeadLetterHeaders.sourceTopic], "posts")
@@ -49,10 +51,13 @@ final class DeadLetterTests: PipelineTestCase {
             XCTAssertNotNil(headers[DeadLetterHeaders.detail])
         }
         XCTAssertEqual(seen, expected, "every malformed record is a dead letter with its reason")
-        let original = Dictionary(messages.compactMap { m in m.key.map { (String(decoding: $0, as: UTF8.self), m.value) } },
-                                  uniquingKeysWith: { $1 })
+        let original = Dictionary(
+            messages.compactMap { m in m.key.map { (String(decoding: $0, as: UTF8.self), m.value) } },
+            uniquingKeysWith: { $1 })
         for record in dead {
-            XCTAssertEqual(record.value, original[String(decoding: record.key ?? [], as: UTF8.self)], "dead letters keep the value unchanged")
+            XCTAssertEqual(
+                record.value, original[String(decoding: record.key ?? [], as: UTF8.self)],
+                "dead letters keep the value unchanged")
         }
     }
 
@@ -85,7 +90,8 @@ final class DeadLetterTests: PipelineTestCase {
         XCTAssertEqual(out.count, messages.count)
         for record in out {
             let headers = Dictionary(
-                record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { $1 })
+                record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) },
+                uniquingKeysWith: { $1 })
             XCTAssertEqual(headers["tenant"], "acme", "a caller's header is carried through every stage")
             let context = try XCTUnwrap(TraceContext.parse(headers["traceparent"] ?? ""))
             XCTAssertEqual(context.traceID, trace, "the trace continues")

@@ -37,7 +37,8 @@ final class EndToEndTests: PipelineTestCase {
             XCTAssertEqual(event.hops.map(\.stage), ["features", "topics", "sentiment"])
             var last = event.createdAt
             for hop in event.hops {
-                XCTAssertLessThanOrEqual(last, hop.consumedAt, "\(event.id): hop \(hop.stage) consumed before its input was made")
+                XCTAssertLessThanOrEqual(
+                    last, hop.consumedAt, "\(event.id): hop \(hop.stage) consumed before its input was made")
                 XCTAssertLessThanOrEqual(hop.consumedAt, hop.producedAt)
                 XCTAssertGreaterThan(hop.batchSize, 0)
                 last = hop.producedAt
@@ -68,6 +69,7 @@ final class EndToEndTests: PipelineTestCase {
         XCTAssertEqual(duplicates, 0)
         XCTAssertGreaterThan(first.worker.counters.snapshot.processed, 0, "the first worker did its share")
         XCTAssertGreaterThan(second.worker.counters.snapshot.processed, 0, "the second worker did its share")
-        XCTAssertEqual(first.worker.counters.snapshot.processed + second.worker.counters.snapshot.processed, texts.count)
+        XCTAssertEqual(
+            first.worker.counters.snapshot.processed + second.worker.counters.snapshot.processed, texts.count)
     }
 }

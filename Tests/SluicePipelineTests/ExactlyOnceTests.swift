@@ -12,7 +12,8 @@ final class ExactlyOnceTests: PipelineTestCase {
     func testSigkilledExactlyOnceWorkerRestartedDeliversEveryEvent() throws {
         let example = try String(
             contentsOf: PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml"), encoding: .utf8)
-        let yaml = example
+        let yaml =
+            example
             .replacingOccurrences(of: "delivery: at-least-once", with: "delivery: exactly-once")
             .replacingOccurrences(of: "../models/", with: PackagePaths.root.appendingPathComponent("models").path + "/")
         XCTAssertNotEqual(yaml, example)
@@ -41,7 +42,8 @@ final class ExactlyOnceTests: PipelineTestCase {
             // (reproduced alone in KafkaTransactionTests). Apache Kafka filters them.
             throw XCTSkip(
                 "\(duplicates) records of the killed worker's aborted transaction were delivered: Tansu does not "
-                    + "filter aborted records for read_committed readers; exactly-once is not verifiable on this broker")
+                    + "filter aborted records for read_committed readers; exactly-once is not verifiable on this broker"
+            )
         }
     }
 }

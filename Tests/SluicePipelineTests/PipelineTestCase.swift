@@ -73,7 +73,8 @@ class PipelineTestCase: XCTestCase {
         }
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["worker", "--workflow", workflowPath, "--stage", stage, "--brokers", broker.bootstrapServers] + extra
+        process.arguments =
+            ["worker", "--workflow", workflowPath, "--stage", stage, "--brokers", broker.bootstrapServers] + extra
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -98,7 +99,8 @@ class PipelineTestCase: XCTestCase {
     }
 
     /// Reads `topic` from the beginning (read_committed) until `done` or the timeout.
-    func readTopic(_ topic: String, timeout: TimeInterval, until done: ([KafkaRecord]) -> Bool) throws -> [KafkaRecord] {
+    func readTopic(_ topic: String, timeout: TimeInterval, until done: ([KafkaRecord]) -> Bool) throws -> [KafkaRecord]
+    {
         let consumer = try KafkaConsumer(
             config: KafkaConsumerConfig(common: config, groupID: "reader-\(UUID().uuidString)"))
         defer { consumer.close() }

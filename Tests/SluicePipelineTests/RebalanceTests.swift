@@ -65,7 +65,10 @@ final class RebalanceTests: PipelineTestCase {
             }
             Thread.sleep(forTimeInterval: 1.5)
         }
-        for leaving in extra { DispatchQueue.global().async { leaving.stop() }; leaves += 1 }
+        for leaving in extra {
+            DispatchQueue.global().async { leaving.stop() }
+            leaves += 1
+        }
         try feeder.wait(timeout: 120)
         let stormEnded = Date()
 
@@ -103,7 +106,9 @@ final class RebalanceTests: PipelineTestCase {
         let out = try readTopic("done", timeout: 120) { try! distinctIDs($0).ids.count >= total }
         let (ids, duplicates) = try distinctIDs(out)
         let lost = expected.subtracting(ids).count
-        print("REBALANCE scale-out (\(strategy ?? "default")): in \(total), out \(ids.count), lost \(lost), duplicates \(duplicates)")
+        print(
+            "REBALANCE scale-out (\(strategy ?? "default")): in \(total), out \(ids.count), lost \(lost), duplicates \(duplicates)"
+        )
         XCTAssertEqual(lost, 0, "a rebalance inside a batch poll must not lose records")
         XCTAssertTrue(ids.isSubset(of: expected))
         XCTAssertEqual(

@@ -13,7 +13,8 @@ final class RebalanceTrackerTests: XCTestCase {
     func poll(_ partition: KafkaTopicPartition, _ offsets: ClosedRange<Int64>, epoch: UInt64) -> [KafkaRecord] {
         offsets.map { offset in
             KafkaRecord(
-                topic: partition.topic, partition: partition.partition, offset: offset, key: nil, value: [], headers: [],
+                topic: partition.topic, partition: partition.partition, offset: offset, key: nil, value: [],
+                headers: [],
                 timestampMs: nil, rebalanceEpoch: epoch)
         }
     }

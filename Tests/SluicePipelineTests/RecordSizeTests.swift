@@ -38,7 +38,9 @@ final class RecordSizeTests: XCTestCase {
     }
 
     func record(_ value: [UInt8], offset: Int64 = 7, headers: [EventHeader] = []) -> InputRecord {
-        InputRecord(topic: "in", partition: 0, offset: offset, key: Array("k".utf8), value: value, headers: headers, timestampMicros: 1)
+        InputRecord(
+            topic: "in", partition: 0, offset: offset, key: Array("k".utf8), value: value, headers: headers,
+            timestampMicros: 1)
     }
 
     func header(_ headers: [EventHeader], _ key: String) -> String? {

@@ -32,7 +32,10 @@ final class ReplayTests: PipelineTestCase {
         try produce(messages)
         let dead = try readTopic("dead-letters", timeout: 60) { $0.count >= 10 }
         XCTAssertEqual(dead.count, 10)
-        XCTAssertTrue(dead.allSatisfy { $0.headers.contains { $0.key == "sluice_dlq_reason" && $0.value == Array("text-too-long".utf8) } })
+        XCTAssertTrue(
+            dead.allSatisfy {
+                $0.headers.contains { $0.key == "sluice_dlq_reason" && $0.value == Array("text-too-long".utf8) }
+            })
         worker.stop()
 
         try startWorker(fixed.workflow, stage: "features")

@@ -93,7 +93,8 @@ final class RolloutTests: PipelineTestCase {
             }
             let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
             vector = vector.map { $0 / norm }
-            let value = Envelope(id: id, createdAt: EventClock.nowMicros(), text: "event \(id)", embedding: vector).encoded()
+            let value = Envelope(id: id, createdAt: EventClock.nowMicros(), text: "event \(id)", embedding: vector)
+                .encoded()
             return KafkaProducerMessage(topic: "features", key: Array(id.utf8), value: value)
         }
     }
@@ -151,8 +152,10 @@ final class RolloutTests: PipelineTestCase {
         // One partition, one worker: output order is input order, so the versions read old...old new...new.
         let firstNew = try XCTUnwrap(versions.firstIndex(of: "v2"), "events after the switch carry the new version")
         XCTAssertGreaterThan(firstNew, 0, "events before the switch carry the old version")
-        XCTAssertTrue(versions[..<firstNew].allSatisfy { $0 == oldVersion }, "before the switch: \(Set(versions[..<firstNew]))")
-        XCTAssertTrue(versions[firstNew...].allSatisfy { $0 == "v2" }, "after the switch: \(Set(versions[firstNew...]))")
+        XCTAssertTrue(
+            versions[..<firstNew].allSatisfy { $0 == oldVersion }, "before the switch: \(Set(versions[..<firstNew]))")
+        XCTAssertTrue(
+            versions[firstNew...].allSatisfy { $0 == "v2" }, "after the switch: \(Set(versions[firstNew...]))")
         // The switch falls between batches: every batch (same hop times) was scored by one head.
         var batchVersions: [String: Set<String>] = [:]
         for (event, version) in zip(events, versions) {
@@ -171,7 +174,8 @@ final class RolloutTests: PipelineTestCase {
                 + "writing two heads and the state); state written -> installed in the worker "
                 + "\((change.at - outcome.state.announcedAt) / 1000) ms; installed -> first batch on the new head "
                 + "\((firstNewHop.consumedAt - change.at) / 1000) ms; \(events.count) events "
-                + "(\(firstNew) old, \(events.count - firstNew) new) in \(batchVersions.count) batches, \(duplicates) duplicates")
+                + "(\(firstNew) old, \(events.count - firstNew) new) in \(batchVersions.count) batches, \(duplicates) duplicates"
+        )
 
         // The registry shows the version the worker runs now (read at each heartbeat).
         try waitUntil("the registry to show v2", timeout: 20) {
@@ -239,7 +243,8 @@ final class RolloutTests: PipelineTestCase {
         try produce(embeddedEvents((0..<50).map { "k\($0)" }))
         let kept = try readScored(count: 50)
         XCTAssertEqual(kept.count, 50)
-        XCTAssertTrue(kept.allSatisfy { version($0) == original }, "the worker kept its head: \(Set(kept.map(version)))")
+        XCTAssertTrue(
+            kept.allSatisfy { version($0) == original }, "the worker kept its head: \(Set(kept.map(version)))")
 
         // A good announcement after all that still goes through.
         try deploy(workflow, good)
@@ -306,7 +311,9 @@ final class RolloutTests: PipelineTestCase {
         XCTAssertEqual(share, 0.25, accuracy: 0.07, "the fraction is roughly honoured")
         XCTAssertGreaterThan(agreed, 0)
         XCTAssertLessThan(agreed, canaried, "v2 leans neutral, so it disagrees sometimes")
-        print("canary figures: \(canaried) of \(ids.count) events canaried (\(share)), agreement \(Double(agreed) / Double(canaried))")
+        print(
+            "canary figures: \(canaried) of \(ids.count) events canaried (\(share)), agreement \(Double(agreed) / Double(canaried))"
+        )
 
         // The same ids again (a replay) are chosen the same way.
         let replayed = ids.filter { ModelControl.inCanary(eventID: $0, fraction: 0.25) }
@@ -316,7 +323,9 @@ final class RolloutTests: PipelineTestCase {
         XCTAssertEqual(promoted.state.active, "v2")
         XCTAssertNil(promoted.state.canary)
         XCTAssertEqual(promoted.state.previous, [original])
-        try waitUntil("v2 promoted", timeout: 20) { watcher.changes.last.map { $0.active == "v2" && $0.canary == nil } ?? false }
+        try waitUntil("v2 promoted", timeout: 20) {
+            watcher.changes.last.map { $0.active == "v2" && $0.canary == nil } ?? false
+        }
         try produce(embeddedEvents((0..<60).map { "p\($0)" }))
         events = try readScored(count: ids.count + 60).filter { $0.id.hasPrefix("p") }
         XCTAssertEqual(events.count, 60)

@@ -32,7 +32,8 @@ final class StageCatalogTests: XCTestCase {
             XCTAssertEqual(context.spec.name, "shout", "the factory gets the stage's declaration")
             return Upper()
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString).yaml")
+            .path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let workflow = try catalog.loadWorkflow(path: path)

@@ -21,7 +21,8 @@ final class StageContractTests: XCTestCase {
             dead_letter: dlq
             stages: [ { name: s, task: passthrough, input: in, output: out } ]
             """)
-        let processor = BatchProcessor(workflow: workflow, stage: workflow.stages[0], step: ShortStage(), worker: "host:1")
+        let processor = BatchProcessor(
+            workflow: workflow, stage: workflow.stages[0], step: ShortStage(), worker: "host:1")
         let records = (0..<3).map {
             InputRecord(
                 topic: "in", partition: 0, offset: Int64($0), key: nil, value: Array(#"{"text": "t\#($0)"}"#.utf8),
@@ -32,7 +33,9 @@ final class StageContractTests: XCTestCase {
         for outcome in outcomes {
             guard case .deadLetter(_, _, let headers, let reason) = outcome else { return XCTFail("\(outcome)") }
             XCTAssertEqual(reason, "stage-error")
-            let detail = headers.first { $0.key == DeadLetterHeaders.detail }.map { String(decoding: $0.value, as: UTF8.self) }
+            let detail = headers.first { $0.key == DeadLetterHeaders.detail }.map {
+                String(decoding: $0.value, as: UTF8.self)
+            }
             XCTAssertEqual(detail, "stage 's' returned 2 results for a batch of 3 events")
         }
     }

@@ -87,7 +87,10 @@ final class WorkerFailureTests: PipelineTestCase {
         try applyTopics(workflow)
         let texts = try tweets(1_200)
         // Events without ids get `posts-<partition>-<offset>`, which ties each output to its input position.
-        try produce(texts.map { KafkaProducerMessage(topic: "posts", key: nil, value: Array("{\"text\": \($0.jsonQuoted)}".utf8)) })
+        try produce(
+            texts.map {
+                KafkaProducerMessage(topic: "posts", key: nil, value: Array("{\"text\": \($0.jsonQuoted)}".utf8))
+            })
         try startWorker(workflow, stage: "features")
 
         let watcher = try KafkaConsumer(config: KafkaConsumerConfig(common: config, groupID: "watcher"))
@@ -96,7 +99,8 @@ final class WorkerFailureTests: PipelineTestCase {
         var seen = Set<String>()
         var checks = 0
         func check() throws {
-            let committed = try KafkaAdmin(config: config).committedOffsets(group: "sentiment-monitoring.features", topic: "posts")
+            let committed = try KafkaAdmin(config: config).committedOffsets(
+                group: "sentiment-monitoring.features", topic: "posts")
             for record in try watcher.poll(maxRecords: 5_000, timeoutMs: 200) {
                 seen.insert(try Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0).id)
             }
@@ -104,12 +108,16 @@ final class WorkerFailureTests: PipelineTestCase {
             while true {
                 let more = try watcher.poll(maxRecords: 5_000, timeoutMs: 300)
                 if more.isEmpty { break }
-                for record in more { seen.insert(try Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0).id) }
+                for record in more {
+                    seen.insert(try Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0).id)
+                }
             }
             for (partition, offset) in committed {
                 guard let offset else { continue }
                 for position in 0..<offset where !seen.contains("posts-\(partition)-\(position)") {
-                    XCTFail("offset \(offset) committed on posts[\(partition)] but the output of offset \(position) is not in the topic")
+                    XCTFail(
+                        "offset \(offset) committed on posts[\(partition)] but the output of offset \(position) is not in the topic"
+                    )
                     return
                 }
                 checks += 1
@@ -148,7 +156,11 @@ extension String {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""

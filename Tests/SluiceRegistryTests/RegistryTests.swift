@@ -34,14 +34,14 @@ final class RegistryTests: XCTestCase {
     func workflow() throws -> Workflow {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wf-\(UUID().uuidString).yaml").path
         try """
-            workflow: reg
-            topics: { posts: {partitions: 2}, done: {partitions: 2}, dlq: {partitions: 1} }
-            input: posts
-            output: done
-            dead_letter: dlq
-            stages:
-              - { name: relay, task: passthrough, input: posts, output: done }
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        workflow: reg
+        topics: { posts: {partitions: 2}, done: {partitions: 2}, dlq: {partitions: 1} }
+        input: posts
+        output: done
+        dead_letter: dlq
+        stages:
+          - { name: relay, task: passthrough, input: posts, output: done }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return try Workflow.load(path: path)
     }
 
@@ -55,7 +55,10 @@ final class RegistryTests: XCTestCase {
             logger: Logger(label: "test.\(id)"))
         let done = DispatchGroup()
         done.enter()
-        Thread { try? worker.run(); done.leave() }.start()
+        Thread {
+            try? worker.run()
+            done.leave()
+        }.start()
         running.append((worker, done))
         return worker
     }
@@ -66,7 +69,8 @@ final class RegistryTests: XCTestCase {
 
     /// Polls the registry until `done` holds for the view, or fails with the last view.
     @discardableResult
-    func waitForView(_ what: String, timeout: TimeInterval = 30, _ done: (RegistryView) -> Bool) throws -> RegistryView {
+    func waitForView(_ what: String, timeout: TimeInterval = 30, _ done: (RegistryView) -> Bool) throws -> RegistryView
+    {
         let deadline = Date().addingTimeInterval(timeout)
         var last = try view()
         while !done(last) {

@@ -11,7 +11,8 @@ final class WorkerExitTests: XCTestCase {
     }
 
     func testLogTailSkipsBlankLinesAndCutsLongOnes() {
-        let text = "started\n\nprocessing\n  \nFatal error: index out of range\n" + String(repeating: "x", count: 500) + "\n\n"
+        let text =
+            "started\n\nprocessing\n  \nFatal error: index out of range\n" + String(repeating: "x", count: 500) + "\n\n"
         let tail = LogTail.lines(of: text, count: 2, width: 40)
         XCTAssertEqual(tail, ["Fatal error: index out of range", String(repeating: "x", count: 40)])
         XCTAssertEqual(LogTail.lines(of: ""), [])

@@ -16,7 +16,9 @@ final class BrokerParentDeathTests: ToolTestCase {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-        let ready = ProcTable.wait(30) { (try? String(contentsOf: output, encoding: .utf8))?.contains("ready at") == true }
+        let ready = ProcTable.wait(30) {
+            (try? String(contentsOf: output, encoding: .utf8))?.contains("ready at") == true
+        }
         XCTAssertTrue(ready, "sluice broker did not say 'ready at' within 30 s")
         let tansu = ProcTable.children(of: process.processIdentifier).filter {
             ProcTable.arguments(of: $0).contains { $0.hasSuffix("tansu") }

@@ -5,7 +5,9 @@ import XCTest
 /// `sluice dlq list` and `dlq replay`: counts by reason and stage, replay with attempts, the replay limit.
 final class DeadLetterCommandTests: ToolTestCase {
     func testDeadLetterListAndReplay() throws {
-        let workflow = try write("flow.yaml", """
+        let workflow = try write(
+            "flow.yaml",
+            """
             workflow: tool-test
             topics:
               posts: { partitions: 2 }
@@ -26,7 +28,8 @@ final class DeadLetterCommandTests: ToolTestCase {
         XCTAssertEqual(applied.status, 0, applied.stderr)
 
         // Five dead letters: three fresh, one replayed once already, one at the limit.
-        let producer = try KafkaProducer(config: KafkaProducerConfig(common: KafkaConfig(bootstrapServers: broker.bootstrapServers)))
+        let producer = try KafkaProducer(
+            config: KafkaProducerConfig(common: KafkaConfig(bootstrapServers: broker.bootstrapServers)))
         defer { producer.close() }
         let now = Int64(Date().timeIntervalSince1970 * 1e6)
         func deadLetter(_ index: Int, reason: String, attempts: Int?) -> KafkaProducerMessage {
@@ -41,7 +44,8 @@ final class DeadLetterCommandTests: ToolTestCase {
                 KafkaHeader(key: "sluice_dlq_at", value: String(now - Int64(index) * 1_000_000)),
             ]
             if let attempts { headers.append(KafkaHeader(key: "sluice_attempts", value: String(attempts))) }
-            return KafkaProducerMessage(topic: "dead-letters", key: "k\(index)", value: Array("{bad \(index)".utf8), headers: headers)
+            return KafkaProducerMessage(
+                topic: "dead-letters", key: "k\(index)", value: Array("{bad \(index)".utf8), headers: headers)
         }
         let reports = try producer.sendBatch([
             deadLetter(0, reason: "invalid-json", attempts: nil),

@@ -18,20 +18,38 @@ final class DeployCommandTests: ToolTestCase {
         let workflow = "topics/sentiment-monitoring.yaml"
         let good = try headFile("v2.json", ["version": "v2"])
         let f32 = { (n: Int) in Data(count: n * 4).base64EncodedString() }
-        let tenD = try headFile("ten-d.json", [
-            "version": "ten-d", "kind": "softmax", "input_dimension": 10, "hidden_size": 0,
-            "weights": ["weight": ["shape": [10, 3], "data": f32(30)], "bias": ["shape": [3], "data": f32(3)]],
-        ])
+        let tenD = try headFile(
+            "ten-d.json",
+            [
+                "version": "ten-d", "kind": "softmax", "input_dimension": 10, "hidden_size": 0,
+                "weights": ["weight": ["shape": [10, 3], "data": f32(30)], "bias": ["shape": [3], "data": f32(3)]],
+            ])
         let otherModel = try headFile("other.json", ["version": "other", "model": "some-other-encoder@0000"])
         let corrupt = directory.appendingPathComponent("corrupt.json").path
-        try Data(try Data(contentsOf: URL(fileURLWithPath: good)).prefix(3_000)).write(to: URL(fileURLWithPath: corrupt))
+        try Data(try Data(contentsOf: URL(fileURLWithPath: good)).prefix(3_000)).write(
+            to: URL(fileURLWithPath: corrupt))
         let cases: [([String], [String])] = [
             (["--stage", "nope", "--head", good], ["unknown stage 'nope'", "features, topics, sentiment", "--stage"]),
-            (["--stage", "topics", "--head", good], ["stage 'topics' classifies zero-shot from labels", "only stages with a head"]),
-            (["--stage", "sentiment", "--head", tenD], ["takes 10-dimensional embeddings", "receives 384-dimensional", "train a head"]),
-            (["--stage", "sentiment", "--head", otherModel], ["trained on embeddings of 'some-other-encoder@0000'", "train the head on"]),
-            (["--stage", "sentiment", "--head", corrupt], ["\(corrupt): not valid JSON", "corrupt or truncated", "sluice train"]),
-            (["--stage", "sentiment", "--head", good, "--canary", "1.5"], ["--canary must be a fraction between 0 and 1"]),
+            (
+                ["--stage", "topics", "--head", good],
+                ["stage 'topics' classifies zero-shot from labels", "only stages with a head"]
+            ),
+            (
+                ["--stage", "sentiment", "--head", tenD],
+                ["takes 10-dimensional embeddings", "receives 384-dimensional", "train a head"]
+            ),
+            (
+                ["--stage", "sentiment", "--head", otherModel],
+                ["trained on embeddings of 'some-other-encoder@0000'", "train the head on"]
+            ),
+            (
+                ["--stage", "sentiment", "--head", corrupt],
+                ["\(corrupt): not valid JSON", "corrupt or truncated", "sluice train"]
+            ),
+            (
+                ["--stage", "sentiment", "--head", good, "--canary", "1.5"],
+                ["--canary must be a fraction between 0 and 1"]
+            ),
         ]
         for (arguments, expected) in cases {
             let result = try sluice(["deploy", "--workflow", workflow] + arguments)
@@ -49,7 +67,8 @@ final class DeployCommandTests: ToolTestCase {
         let good = try headFile("v2.json", ["version": "v2"])
         let original = try XCTUnwrap(
             (JSONSerialization.jsonObject(
-                with: Data(contentsOf: PackagePaths.root.appendingPathComponent("models/sentiment-head.json"))) as? [String: Any])?[
+                with: Data(contentsOf: PackagePaths.root.appendingPathComponent("models/sentiment-head.json")))
+                as? [String: Any])?[
                     "version"] as? String)
 
         let canary = try sluice(["deploy"] + workflow + ["--head", good, "--canary", "0.1"])
@@ -65,7 +84,8 @@ final class DeployCommandTests: ToolTestCase {
         XCTAssertTrue(promote.stdout.contains("active v2, previous \(original)"), promote.stdout)
         let noCanary = try sluice(["deploy", "promote"] + workflow)
         XCTAssertNotEqual(noCanary.status, 0)
-        XCTAssertTrue(noCanary.stderr.contains("no canary") && noCanary.stderr.contains("--canary 0.1"), noCanary.stderr)
+        XCTAssertTrue(
+            noCanary.stderr.contains("no canary") && noCanary.stderr.contains("--canary 0.1"), noCanary.stderr)
 
         let show = try sluice(["deploy", "show"] + workflow + ["--json"])
         XCTAssertEqual(show.status, 0, show.stderr)

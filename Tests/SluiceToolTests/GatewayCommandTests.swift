@@ -3,7 +3,7 @@ import SluiceTesting
 import XCTest
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `sluice gateway` through the built binary.
@@ -13,10 +13,14 @@ final class GatewayCommandTests: ToolTestCase {
     func testGatewayCommandReadsTokensFileAndStopsOnSigterm() throws {
         XCTAssertEqual(try sluice(["topics", "apply", "topics/sentiment-monitoring.yaml"]).status, 0)
         let empty = try write("empty-tokens", "# no tokens yet\n\n")
-        let refused = try sluice(["gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--tokens-file", empty])
+        let refused = try sluice([
+            "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--tokens-file", empty,
+        ])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("holds no token: put one token per line"), refused.stderr)
-        let missing = try sluice(["gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--tokens-file", "/no/such/file"])
+        let missing = try sluice([
+            "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--tokens-file", "/no/such/file",
+        ])
         XCTAssertTrue(missing.stderr.contains("cannot read the tokens file '/no/such/file'"), missing.stderr)
 
         let tokens = try write("tokens", "# team tokens\nalpha-token\n\n  beta-token   # the batch job\n")
@@ -41,10 +45,13 @@ final class GatewayCommandTests: ToolTestCase {
             line += String(decoding: byte, as: UTF8.self)
         }
         let port = try XCTUnwrap(
-            line.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression).map { line[$0].dropFirst(10).dropLast() },
+            line.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression).map {
+                line[$0].dropFirst(10).dropLast()
+            },
             line)
         func post(_ token: String?) throws -> Int {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/workflows/sentiment-monitoring/events")!)
+            var request = URLRequest(
+                url: URL(string: "http://127.0.0.1:\(port)/v1/workflows/sentiment-monitoring/events")!)
             request.httpMethod = "POST"
             request.httpBody = Data(#"{"text": "hello"}"#.utf8)
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

@@ -30,7 +30,9 @@ enum ProcTable {
     static func workers(of pid: Int32, stage: String) -> [Int32] {
         children(of: pid).filter { child in
             let arguments = arguments(of: child)
-            guard isRunning(child), arguments.contains("worker"), let flag = arguments.firstIndex(of: "--stage") else { return false }
+            guard isRunning(child), arguments.contains("worker"), let flag = arguments.firstIndex(of: "--stage") else {
+                return false
+            }
             return arguments.indices.contains(flag + 1) && arguments[flag + 1] == stage
         }
     }

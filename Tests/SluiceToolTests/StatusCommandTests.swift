@@ -26,10 +26,12 @@ final class StatusCommandTests: ToolTestCase {
                 "started_at":\(now - 60_000_000),"last_heartbeat":\(now - seconds * 1_000_000),"health":"ok",\
                 "rejoins":0,"rss_bytes":1048576,"events_processed":5}
                 """
-            return KafkaProducerMessage(topic: "sluice-registry", key: "reg/relay/\(instance)", value: Array(value.utf8))
+            return KafkaProducerMessage(
+                topic: "sluice-registry", key: "reg/relay/\(instance)", value: Array(value.utf8))
         }
         let metrics = #"{"at":\#(now),"window":"10s","window_s":10,"stages":[{"stage":"relay","replicas_needed":3}]}"#
-        let producer = try KafkaProducer(config: KafkaProducerConfig(common: KafkaConfig(bootstrapServers: broker.bootstrapServers)))
+        let producer = try KafkaProducer(
+            config: KafkaProducerConfig(common: KafkaConfig(bootstrapServers: broker.bootstrapServers)))
         defer { producer.close() }
         let reports = try producer.sendBatch([
             member("h:1", heartbeatAgo: 1), member("h:2", heartbeatAgo: 60), member("h:3", heartbeatAgo: 1),
@@ -54,7 +56,8 @@ final class StatusCommandTests: ToolTestCase {
 
         let text = try sluice(["status", "--workflow", file, "--stale-after", "90"])
         XCTAssertEqual(text.status, 0, text.stderr)
-        XCTAssertTrue(text.stdout.contains("reg/relay: 2 live replicas, 1 in the workflow file, needed 3, lag 0"), text.stdout)
+        XCTAssertTrue(
+            text.stdout.contains("reg/relay: 2 live replicas, 1 in the workflow file, needed 3, lag 0"), text.stdout)
         XCTAssertFalse(text.stdout.contains("STALE"), "60 s is within --stale-after 90: \(text.stdout)")
     }
 }

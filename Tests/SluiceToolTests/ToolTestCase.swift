@@ -13,10 +13,12 @@ class ToolTestCase: XCTestCase {
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            throw XCTSkip("\(Self.binary.path) is not built: run `swift build -c release --product sluice` (make test does)")
+            throw XCTSkip(
+                "\(Self.binary.path) is not built: run `swift build -c release --product sluice` (make test does)")
         }
         broker = try TestBroker.start()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-tool-\(UUID().uuidString.prefix(8))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sluice-tool-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 

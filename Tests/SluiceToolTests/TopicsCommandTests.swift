@@ -4,7 +4,9 @@ import XCTest
 /// `sluice topics apply` and `topics list`: create, report existing, refuse a bad file with its line.
 final class TopicsCommandTests: ToolTestCase {
     func testTopicsApplyCreatesThenReportsExisting() throws {
-        let file = try write("topics.yaml", """
+        let file = try write(
+            "topics.yaml",
+            """
             topics:
               posts: { partitions: 4, config: { retention.ms: "86400000" } }
               features: { partitions: 2 }
@@ -31,7 +33,9 @@ final class TopicsCommandTests: ToolTestCase {
     }
 
     func testMalformedFileExitsNonZeroWithLocation() throws {
-        let file = try write("bad.yaml", """
+        let file = try write(
+            "bad.yaml",
+            """
             topics:
               posts: { partitions: 4 }
               features: { partitions: many }

@@ -6,7 +6,9 @@ import XCTest
 /// the feed once the broker passes --broker-memory-limit.
 final class UpBrokerMemoryTests: ToolTestCase {
     func testUpStopsTheFeedWhenTheEmbeddedBrokerPassesItsMemoryLimit() throws {
-        let workflow = try write("relay.yaml", """
+        let workflow = try write(
+            "relay.yaml",
+            """
             workflow: relay
             topics: { posts: {partitions: 1}, done: {partitions: 1}, dead-letters: {partitions: 1} }
             input: posts

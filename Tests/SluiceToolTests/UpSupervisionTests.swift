@@ -6,7 +6,9 @@ import XCTest
 /// `sluice up` restarts a worker that dies, the stream goes on, and a clean stop restarts nothing.
 final class UpSupervisionTests: ToolTestCase {
     func testUpRestartsAKilledWorkerAndTheStreamGoesOn() throws {
-        let workflow = try write("relay.yaml", """
+        let workflow = try write(
+            "relay.yaml",
+            """
             workflow: relay
             topics: { posts: {partitions: 2}, middle: {partitions: 2}, done: {partitions: 2}, dead-letters: {partitions: 1} }
             input: posts
@@ -38,7 +40,8 @@ final class UpSupervisionTests: ToolTestCase {
         // Read the output topic from the start; ids are "demo-N", N counting up at the feed.
         let consumer = try KafkaConsumer(
             config: KafkaConsumerConfig(
-                common: KafkaConfig(bootstrapServers: broker.bootstrapServers), groupID: "test-reader", autoOffsetReset: .earliest))
+                common: KafkaConfig(bootstrapServers: broker.bootstrapServers), groupID: "test-reader",
+                autoOffsetReset: .earliest))
         defer { consumer.close() }
         try consumer.subscribe(topics: ["done"])
         var highest = -1
@@ -47,7 +50,9 @@ final class UpSupervisionTests: ToolTestCase {
             while !done() && Date() < deadline {
                 for record in (try? consumer.poll(maxRecords: 500, timeoutMs: 200)) ?? [] {
                     let key = String(decoding: record.key ?? [], as: UTF8.self)
-                    if let number = Int(key.replacingOccurrences(of: "demo-", with: "")) { highest = max(highest, number) }
+                    if let number = Int(key.replacingOccurrences(of: "demo-", with: "")) {
+                        highest = max(highest, number)
+                    }
                 }
             }
             return done()
@@ -55,7 +60,10 @@ final class UpSupervisionTests: ToolTestCase {
 
         let pid = up.processIdentifier
         XCTAssertTrue(
-            ProcTable.wait(60) { ProcTable.workers(of: pid, stage: "first").count == 1 && ProcTable.workers(of: pid, stage: "second").count == 1 },
+            ProcTable.wait(60) {
+                ProcTable.workers(of: pid, stage: "first").count == 1
+                    && ProcTable.workers(of: pid, stage: "second").count == 1
+            },
             "one worker per stage expected; output:\n\(said())")
         XCTAssertTrue(read(until: { highest >= 20 }, timeout: 60), "no events reached 'done'; output:\n\(said())")
 

@@ -7,7 +7,9 @@ final class WorkerCommandTests: ToolTestCase {
     /// 30 s and rejoin, forever (compose turns topic auto-creation off). It now
     /// stops at start, naming the topic and the command that creates it.
     func testWorkerStopsAtStartNamingAMissingTopicAndTheFix() throws {
-        let file = try write("relay.yaml", """
+        let file = try write(
+            "relay.yaml",
+            """
             workflow: relay
             topics: { posts: {partitions: 1}, done: {partitions: 1}, dlq: {partitions: 1} }
             input: posts
@@ -16,7 +18,8 @@ final class WorkerCommandTests: ToolTestCase {
             stages:
               - { name: relay, task: passthrough, input: posts, output: done }
             """)
-        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "tool-test"))
+        let admin = try KafkaAdmin(
+            config: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "tool-test"))
         try admin.ensureTopic(KafkaNewTopic(name: "posts", partitions: 1))
         try admin.ensureTopic(KafkaNewTopic(name: "done", partitions: 1))
 

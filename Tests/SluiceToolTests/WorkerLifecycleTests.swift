@@ -26,7 +26,8 @@ final class WorkerLifecycleTests: ToolTestCase {
         XCTAssertTrue(first.log.contains("last batch committed"), first.log)
         // "stopped after N records in M batches"
         let said = try XCTUnwrap(
-            first.log.range(of: #"stopped after \d+ records"#, options: .regularExpression).map { first.log[$0] }, first.log)
+            first.log.range(of: #"stopped after \d+ records"#, options: .regularExpression).map { first.log[$0] },
+            first.log)
         let done = try XCTUnwrap(Int(said.split(separator: " ")[2]))
         XCTAssertGreaterThan(done, 0)
         XCTAssertLessThan(done, count, "SIGTERM came mid-stream: the second worker has the rest to do")
@@ -61,8 +62,10 @@ final class WorkerLifecycleTests: ToolTestCase {
         let taken = try ListeningSocket()
         defer { taken.close() }
         let result = try sluice(
-            ["worker", "--workflow", file, "--stage", "relay", "--no-registry", "--no-control",
-             "--metrics-port", String(taken.port)], timeout: 60)
+            [
+                "worker", "--workflow", file, "--stage", "relay", "--no-registry", "--no-control",
+                "--metrics-port", String(taken.port),
+            ], timeout: 60)
         XCTAssertNotEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertTrue(
             result.stderr.contains("cannot serve metrics on 127.0.0.1:\(taken.port)"), result.stdout + result.stderr)

@@ -2,6 +2,7 @@ import Foundation
 import SluiceKafka
 import SluiceTesting
 import XCTest
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -51,7 +52,9 @@ extension ToolTestCase {
 
     /// A one-stage passthrough workflow `metrics-relay` over one partition: posts -> done.
     func relayFile(batchSize: Int, waitMs: Int = 20) throws -> String {
-        try write("relay-\(batchSize).yaml", """
+        try write(
+            "relay-\(batchSize).yaml",
+            """
             workflow: metrics-relay
             topics: { posts: {partitions: 1}, done: {partitions: 1}, dlq: {partitions: 1} }
             input: posts
@@ -65,11 +68,13 @@ extension ToolTestCase {
     /// Events `e-<i>` on `posts`, acknowledged.
     func produceEvents(range: Range<Int>) throws {
         let producer = try KafkaProducer(
-            config: KafkaProducerConfig(common: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "tool-test")))
+            config: KafkaProducerConfig(
+                common: KafkaConfig(bootstrapServers: broker.bootstrapServers, clientID: "tool-test")))
         defer { producer.close() }
         let messages = range.map { index in
             KafkaProducerMessage(
-                topic: "posts", key: Array("e-\(index)".utf8), value: Array(#"{"id": "e-\#(index)", "text": "post \#(index)"}"#.utf8))
+                topic: "posts", key: Array("e-\(index)".utf8),
+                value: Array(#"{"id": "e-\#(index)", "text": "post \#(index)"}"#.utf8))
         }
         let reports = try producer.sendBatch(messages)
         XCTAssertTrue(reports.allSatisfy(\.isDelivered), "every input is acknowledged")
@@ -102,8 +107,10 @@ extension ToolTestCase {
     func startWorker(_ file: String, extra: [String] = []) throws -> WorkerChild {
         try WorkerChild(
             binary: Self.binary, directory: directory, root: PackagePaths.root,
-            arguments: ["worker", "--workflow", file, "--stage", "relay", "--brokers", broker.bootstrapServers,
-                "--no-registry", "--no-control"] + extra)
+            arguments: [
+                "worker", "--workflow", file, "--stage", "relay", "--brokers", broker.bootstrapServers,
+                "--no-registry", "--no-control",
+            ] + extra)
     }
 
     /// GET `url`, the body as text; throws on a transport error or a status other than 200.

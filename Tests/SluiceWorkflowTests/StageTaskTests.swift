@@ -22,10 +22,13 @@ final class StageTaskTests: XCTestCase {
     }
 
     func testAnUnknownTaskNamesEveryKnownOne() {
-        XCTAssertThrowsError(try Workflow.parse(yaml, file: "w.yaml", tasks: StageTask.builtIn + [StageTask("summary")])) {
+        XCTAssertThrowsError(
+            try Workflow.parse(yaml, file: "w.yaml", tasks: StageTask.builtIn + [StageTask("summary")])
+        ) {
             let message = "\($0)"
             XCTAssertTrue(message.contains("unknown task 'keywords'"), message)
-            XCTAssertTrue(message.contains("expected one of: embed, classify, sentiment, passthrough, summary"), message)
+            XCTAssertTrue(
+                message.contains("expected one of: embed, classify, sentiment, passthrough, summary"), message)
         }
     }
 

@@ -20,7 +20,9 @@ final class WorkflowFileTests: XCTestCase {
     func testTopicsOnlyFileReadsTopics() throws {
         let path = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
         let topics = try Workflow.loadTopics(path: path)
-        XCTAssertEqual(topics.map(\.name), ["posts", "features", "labelled", "scored", "dead-letters", "metrics", "alerts", "trends"])
+        XCTAssertEqual(
+            topics.map(\.name),
+            ["posts", "features", "labelled", "scored", "dead-letters", "metrics", "alerts", "trends"])
     }
 
     /// Each malformed file must fail with the line and the key named.
@@ -69,9 +71,15 @@ final class WorkflowFileTests: XCTestCase {
     /// declared twice was accepted, and the two entries disagreed on its partitions.
     func testRepeatedKeysAreRefused() {
         let cases: [(String, Int, String)] = [
-            ("workflow: w\ntopics:\n  a: { partitions: 2 }\n  a: { partitions: 9 }\n", 4, "topics.a: 'a' is given twice"),
+            (
+                "workflow: w\ntopics:\n  a: { partitions: 2 }\n  a: { partitions: 9 }\n", 4,
+                "topics.a: 'a' is given twice"
+            ),
             ("workflow: w\nworkflow: other\n", 2, "workflow: 'workflow' is given twice"),
-            ("workflow: w\ntopics:\n  a: { partitions: 2, partitions: 3 }\n", 3, "topics.a.partitions: 'partitions' is given twice"),
+            (
+                "workflow: w\ntopics:\n  a: { partitions: 2, partitions: 3 }\n", 3,
+                "topics.a.partitions: 'partitions' is given twice"
+            ),
         ]
         for (text, line, message) in cases {
             XCTAssertThrowsError(try Workflow.parse(text, file: "w.yaml"), text) { error in

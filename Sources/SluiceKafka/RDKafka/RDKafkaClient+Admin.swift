@@ -46,8 +46,9 @@ extension RDKafkaClient {
         defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
         for spec in specs {
             var errstr = [CChar](repeating: 0, count: 512)
-            guard let topic = rd_kafka_NewTopic_new(
-                spec.name, spec.partitions, spec.replicationFactor, &errstr, errstr.count)
+            guard
+                let topic = rd_kafka_NewTopic_new(
+                    spec.name, spec.partitions, spec.replicationFactor, &errstr, errstr.count)
             else {
                 throw KafkaError(code: .invalidArgument, message: "topic \(spec.name): \(Self.text(errstr))")
             }

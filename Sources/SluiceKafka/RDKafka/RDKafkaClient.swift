@@ -98,11 +98,13 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Codes that mean "try again later" when librdkafka gives no flag.
     private static func isRetriableByNature(_ code: rd_kafka_resp_err_t) -> Bool {
-        [RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
-         RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-         RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
-         RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS]
-            .contains(code)
+        [
+            RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+            RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+            RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+            RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS,
+        ]
+        .contains(code)
     }
 
     /// An error for a call that did not reach the broker, saying where we tried.
@@ -125,17 +127,18 @@ final class RDKafkaClient: @unchecked Sendable {
 /// Routes librdkafka's log lines to swift-log instead of stderr.
 let rdKafkaLogger = Logger(label: "sluice.kafka.librdkafka")
 
-private let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?)
-    -> Void = { _, level, facility, line in
-        let text = "\(facility.map { String(cString: $0) } ?? "-"): \(line.map { String(cString: $0) } ?? "")"
-        // syslog levels: 0-3 error, 4 warning, 5-6 notice/info, 7 debug.
-        // FAIL lines repeat what the error callback already reported once.
-        let isConnectionFailure = facility.map { String(cString: $0) } == "FAIL"
-        switch level {
-        case _ where isConnectionFailure: rdKafkaLogger.debug("\(text)")
-        case ...3: rdKafkaLogger.error("\(text)")
-        case 4: rdKafkaLogger.warning("\(text)")
-        case 5...6: rdKafkaLogger.info("\(text)")
-        default: rdKafkaLogger.debug("\(text)")
+private let rdKafkaLogCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?)
+        -> Void = { _, level, facility, line in
+            let text = "\(facility.map { String(cString: $0) } ?? "-"): \(line.map { String(cString: $0) } ?? "")"
+            // syslog levels: 0-3 error, 4 warning, 5-6 notice/info, 7 debug.
+            // FAIL lines repeat what the error callback already reported once.
+            let isConnectionFailure = facility.map { String(cString: $0) } == "FAIL"
+            switch level {
+            case _ where isConnectionFailure: rdKafkaLogger.debug("\(text)")
+            case ...3: rdKafkaLogger.error("\(text)")
+            case 4: rdKafkaLogger.warning("\(text)")
+            case 5...6: rdKafkaLogger.info("\(text)")
+            default: rdKafkaLogger.debug("\(text)")
+            }
         }
-    }

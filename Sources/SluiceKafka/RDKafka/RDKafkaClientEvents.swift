@@ -56,11 +56,12 @@ final class RDKafkaClientEvents: @unchecked Sendable {
 
 /// Client-level errors (broker down, auth failures, fatal errors). Served by
 /// whoever polls the main queue: the poll loop, or `rd_kafka_consumer_poll`.
-let rdKafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?)
-    -> Void = { _, code, reason, opaque in
-        guard let opaque else { return }
-        let text = reason.map { String(cString: $0) } ?? "error \(code)"
-        if RDKafkaClientEvents.from(opaque).recordError(text) {
-            rdKafkaLogger.warning("librdkafka error \(code): \(text)")
+let rdKafkaErrorCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?)
+        -> Void = { _, code, reason, opaque in
+            guard let opaque else { return }
+            let text = reason.map { String(cString: $0) } ?? "error \(code)"
+            if RDKafkaClientEvents.from(opaque).recordError(text) {
+                rdKafkaLogger.warning("librdkafka error \(code): \(text)")
+            }
         }
-    }

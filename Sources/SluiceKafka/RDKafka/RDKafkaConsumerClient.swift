@@ -44,7 +44,8 @@ final class RDKafkaConsumerClient: @unchecked Sendable {
             var text = [CChar](repeating: 0, count: 512)
             let cause = rd_kafka_fatal_error(client.handle, &text, text.count)
             throw KafkaError(
-                code: KafkaError.Code(rawValue: cause.rawValue), message: "fatal consumer error: \(RDKafkaClient.text(text))",
+                code: KafkaError.Code(rawValue: cause.rawValue),
+                message: "fatal consumer error: \(RDKafkaClient.text(text))",
                 isFatal: true)
         }
         return .failure(RDKafkaClient.error(err, context: "consumer"))
@@ -115,36 +116,37 @@ final class RDKafkaConsumerClient: @unchecked Sendable {
 /// Runs inside `rd_kafka_consumer_poll` / `rd_kafka_consumer_close` on the
 /// caller's thread. Revoke: tell the application FIRST (it may commit), then
 /// give the partitions up. Assign: take them, then tell the application.
-private let rebalanceCallback: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-    UnsafeMutableRawPointer?
-) -> Void = { handle, reason, partitions, opaque in
-    guard let handle, let partitions, let opaque else { return }
-    let events = RDKafkaClientEvents.from(opaque)
-    let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
-    let list = RDKafkaTopicPartitionList.partitions(of: partitions)
-    switch reason {
-    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-        if cooperative {
-            if let error = rd_kafka_incremental_assign(handle, partitions) {
-                rdKafkaLogger.error("\(RDKafkaClient.consume(error, context: "incremental assign"))")
+private let rebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+        UnsafeMutableRawPointer?
+    ) -> Void = { handle, reason, partitions, opaque in
+        guard let handle, let partitions, let opaque else { return }
+        let events = RDKafkaClientEvents.from(opaque)
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        let list = RDKafkaTopicPartitionList.partitions(of: partitions)
+        switch reason {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(handle, partitions) {
+                    rdKafkaLogger.error("\(RDKafkaClient.consume(error, context: "incremental assign"))")
+                }
+            } else {
+                rd_kafka_assign(handle, partitions)
             }
-        } else {
-            rd_kafka_assign(handle, partitions)
-        }
-        events.notifyRebalance(.assigned(list))
-    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        // Lost partitions may already belong to another member: no commit then.
-        events.notifyRebalance(rd_kafka_assignment_lost(handle) != 0 ? .lost(list) : .revoked(list))
-        if cooperative {
-            if let error = rd_kafka_incremental_unassign(handle, partitions) {
-                rdKafkaLogger.error("\(RDKafkaClient.consume(error, context: "incremental unassign"))")
+            events.notifyRebalance(.assigned(list))
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            // Lost partitions may already belong to another member: no commit then.
+            events.notifyRebalance(rd_kafka_assignment_lost(handle) != 0 ? .lost(list) : .revoked(list))
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(handle, partitions) {
+                    rdKafkaLogger.error("\(RDKafkaClient.consume(error, context: "incremental unassign"))")
+                }
+            } else {
+                rd_kafka_assign(handle, nil)
             }
-        } else {
+        default:
+            rdKafkaLogger.error("rebalance error: \(String(cString: rd_kafka_err2str(reason)))")
             rd_kafka_assign(handle, nil)
         }
-    default:
-        rdKafkaLogger.error("rebalance error: \(String(cString: rd_kafka_err2str(reason)))")
-        rd_kafka_assign(handle, nil)
     }
-}

@@ -18,9 +18,11 @@ enum RDKafkaMessage {
     static func deliveryReport(from message: UnsafePointer<rd_kafka_message_t>) -> KafkaDeliveryReport {
         let m = message.pointee
         let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-        var error = m.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : RDKafkaClient.error(m.err, context: "delivery to \(topic)")
+        var error =
+            m.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : RDKafkaClient.error(m.err, context: "delivery to \(topic)")
         if m.err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT {
-            error?.message += " (not acknowledged within message.timeout.ms: is the broker reachable at bootstrap.servers?)"
+            error?.message +=
+                " (not acknowledged within message.timeout.ms: is the broker reachable at bootstrap.servers?)"
         }
         return KafkaDeliveryReport(
             topic: topic, partition: m.partition, offset: error == nil ? m.offset : nil, error: error)

@@ -51,7 +51,8 @@ final class RDKafkaPollLoop: @unchecked Sendable {
         lock.unlock()
         guard wasRunning else { return }
         if onLoopThread {
-            let finished = self.finished, client = self.client
+            let finished = self.finished
+            let client = self.client
             DispatchQueue.global().async {
                 finished.wait()
                 client.destroy()

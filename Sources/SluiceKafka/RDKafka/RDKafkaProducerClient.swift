@@ -130,10 +130,11 @@ final class RDKafkaProducerClient: @unchecked Sendable {
 
 /// Runs on the poll-loop thread (or inside flush): hands the report to the
 /// completion stored as the message's opaque, releasing it.
-private let deliveryReportCallback: @convention(c) (
-    OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
-) -> Void = { _, message, _ in
-    guard let message, let opaque = message.pointee._private else { return }
-    let completion = Unmanaged<RDKafkaProducerClient.DeliveryCompletion>.fromOpaque(opaque).takeRetainedValue()
-    completion.callback(RDKafkaMessage.deliveryReport(from: message))
-}
+private let deliveryReportCallback:
+    @convention(c) (
+        OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { _, message, _ in
+        guard let message, let opaque = message.pointee._private else { return }
+        let completion = Unmanaged<RDKafkaProducerClient.DeliveryCompletion>.fromOpaque(opaque).takeRetainedValue()
+        completion.callback(RDKafkaMessage.deliveryReport(from: message))
+    }
