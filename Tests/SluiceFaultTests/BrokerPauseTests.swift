@@ -13,7 +13,8 @@ final class BrokerPauseTests: FaultTestCase {
     /// transaction, so no output may come out twice.
     func testBrokerPausedTwentySecondsExactlyOnceHasNoDuplicates() throws {
         let (ledger, worker) = try pause(
-            name: "broker-pause-exactly-once", delivery: "exactly-once", prefix: "bx", extra: ["--instance", "slot-0"])
+            name: "broker-pause-exactly-once", delivery: "exactly-once", prefix: "bx", extra: ["--instance", "slot-0"],
+            tansuOpenTransactionSkips: true)
         guard ledger.duplicates > 0 else { return }
         let aborts = worker.logLines(containing: "aborted")
         if !aborts.isEmpty {
@@ -28,7 +29,9 @@ final class BrokerPauseTests: FaultTestCase {
     }
 
     @discardableResult
-    private func pause(name: String, delivery: String, prefix: String, extra: [String] = []) throws
+    private func pause(
+        name: String, delivery: String, prefix: String, extra: [String] = [], tansuOpenTransactionSkips: Bool = false
+    ) throws
         -> (FaultLedger, WorkerProcess)
     {
         let broker = try startBroker()
@@ -48,7 +51,8 @@ final class BrokerPauseTests: FaultTestCase {
         XCTAssertLessThan(heldBack, feed.ids.count, "the stream went on after the pause")
         let ledger = try settle(
             name, feed: feed, watch: watch, broker: broker, faultEnd: faultEnd, heldBack: heldBack,
-            extra: "outputs at pause \(before), worker \(Self.history(worker))")
+            extra: "outputs at pause \(before), worker \(Self.history(worker))",
+            tansuOpenTransactionSkips: tansuOpenTransactionSkips)
         return (ledger, worker)
     }
 }
