@@ -63,8 +63,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(name: "SluiceEvents", dependencies: ["SluiceJSON"], swiftSettings: strict),
+        // The encoder's int8 and bf16 GEMM kernels, each compiled per instruction set
+        // (__attribute__((target))) and picked at run time from cpuid: one binary for every AVX2 CPU.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
-            name: "SluiceML", dependencies: ["CBLAS", "SluiceJSON"],
+            name: "SluiceML", dependencies: ["CBLAS", "CKernels", "SluiceJSON"],
             swiftSettings: strict + [
                 .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))
             ]),

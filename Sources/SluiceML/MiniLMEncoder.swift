@@ -4,7 +4,9 @@ import Synchronization
 
 /// sentence-transformers/all-MiniLM-L6-v2 in Swift: BERT (6 layers, hidden 384,
 /// 12 heads, FFN 1536), mean pooling, L2 normalisation. Weights are read in
-/// place from the memory-mapped safetensors file; GEMMs go to OpenBLAS.
+/// place from the memory-mapped safetensors file. GEMMs run in the precision the
+/// options ask for (`Precision`): fp32 through OpenBLAS and a packed-weight kernel,
+/// int8 and bf16 through the kernels in CKernels, picked for this CPU at load.
 ///
 /// Batches are packed, not padded: the texts of a chunk are laid end to end
 /// ([T, C] with T the sum of their lengths), every GEMM runs over all T rows,
@@ -31,6 +33,8 @@ public final class MiniLMEncoder: SentenceEmbedder {
     let minSplitTokens = 24
     /// How work is spread (threads, kernels); see `EncoderOptions`.
     public let options: EncoderOptions
+    /// The precision and kernels the GEMMs run in on this CPU (`options.precision` resolved).
+    public let precision: PrecisionChoice
     /// The helper thread a lone text's two-way splits run on (nil: libdispatch instead).
     /// Started last in init, so a model that fails to load leaves no thread behind.
     let pairs: PairRunner?
@@ -47,7 +51,8 @@ public final class MiniLMEncoder: SentenceEmbedder {
         config = try BertConfig(path: files.config)
         tokenizer = try WordPieceTokenizer(vocabPath: files.vocab)
         let tensors = try SafeTensors(path: files.weights)
-        weights = try MiniLMWeights(file: tensors, config: config)
+        precision = options.precisionChoice
+        weights = try MiniLMWeights(file: tensors, config: config, precision: precision)
         dimension = config.hidden
         MiniLMEncoder.configureBLAS()
         var sizeLE = UInt64(tensors.fileSize).littleEndian

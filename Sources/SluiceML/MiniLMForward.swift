@@ -15,13 +15,17 @@ extension MiniLMEncoder {
 
         embeddings(texts, offsets: offsets, x: ws.x)  // ids -> [T,384]
         for layer in weights.layers {
-            matmul(ws.x, layer.qkv, bias: layer.qkvB, ws.qkv, rows: T, split)  // [T,384] x [384,1152] -> [T,1152]
+            // [T,384] x [384,1152] -> [T,1152]
+            matmul(ws.x, layer.qkv, bias: layer.qkvB, ws.qkv, rows: T, workspace: ws, split)
             attention(ws.qkv, ws.ctx, offsets: offsets, workspace: ws, split)  // per text [L,1152] -> [L,384]
-            matmul(ws.ctx, layer.out, bias: nil, ws.tmp, rows: T, split)  // [T,384] x [384,384] -> [T,384]
+            // [T,384] x [384,384] -> [T,384]
+            matmul(ws.ctx, layer.out, bias: nil, ws.tmp, rows: T, workspace: ws, split)
             addNorm(ws.x, ws.tmp, bias: layer.outB, layer.ln1, rows: T)  // x = LN(x + tmp + b): [T,384]
-            matmul(ws.x, layer.ffn1, bias: nil, ws.ffn, rows: T, split)  // [T,384] x [384,1536] -> [T,1536]
+            // [T,384] x [384,1536] -> [T,1536]
+            matmul(ws.x, layer.ffn1, bias: nil, ws.ffn, rows: T, workspace: ws, split)
             gelu(ws.ffn, bias: layer.ffn1B, rows: T)  // ffn = gelu(ffn + b): [T,1536]
-            matmul(ws.ffn, layer.ffn2, bias: nil, ws.tmp, rows: T, split)  // [T,1536] x [1536,384] -> [T,384]
+            // [T,1536] x [1536,384] -> [T,384]
+            matmul(ws.ffn, layer.ffn2, bias: nil, ws.tmp, rows: T, workspace: ws, split)
             addNorm(ws.x, ws.tmp, bias: layer.ffn2B, layer.ln2, rows: T)  // x = LN(x + tmp + b): [T,384]
         }
         meanPoolNormalize(ws.x, offsets: offsets, out: out, rowsOut: rowsOut)  // per text [L,384] -> [384]

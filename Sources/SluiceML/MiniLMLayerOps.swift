@@ -29,31 +29,45 @@ extension MiniLMEncoder {
             eps: config.layerNormEps)
     }
 
-    /// c[rows, n] = a[rows, k] · wᵀ (+ bias[n]), w [n, k] as stored by PyTorch ([out, in]).
-    /// Up to `packedMaxRows` rows go to the packed-weight kernel (no per-call weight
-    /// packing), more to OpenBLAS. `split` divides c's columns: whole 16-column panels
-    /// for the packed kernel, 16-aligned column blocks for OpenBLAS.
+    /// c[rows, n] = a[rows, k] · wᵀ (+ bias[n]), w [n, k] as stored by PyTorch ([out, in]),
+    /// in w's precision. fp32: up to `packedMaxRows` rows go to the packed-weight kernel (no
+    /// per-call weight packing), more to OpenBLAS. int8 and bf16: the activations are
+    /// quantized (or rounded) once, then the kernel runs. `split` divides c's columns: whole
+    /// 16-column panels, or 16-aligned column blocks for OpenBLAS.
     func matmul(
         _ a: UnsafePointer<Float>, _ w: MiniLMWeights.Dense, bias: UnsafePointer<Float>?,
-        _ c: UnsafeMutablePointer<Float>, rows: Int, _ split: TwoWay
+        _ c: UnsafeMutablePointer<Float>, rows: Int, workspace ws: Workspace, _ split: TwoWay
     ) {
         let n = w.n
         let k = w.k
-        if rows <= packedMaxRows {
-            split.split(n / MiniLMKernels.packedPanelWidth) { _, panels in
-                MiniLMKernels.gemmPacked(a, packed: w.packed, bias: bias, c, rows: rows, n: n, k: k, panels: panels)
+        let panels = n / MiniLMKernels.packedPanelWidth
+        switch w.form {
+        case .int8(let m):
+            ws.int8.quantize(a, rows: rows, k: k)
+            let kernel = precision.int8Kernel ?? .reference
+            split.split(panels) { _, range in
+                m.multiply(ws.int8, rows: rows, bias: bias, c, panels: range, kernel: kernel)
             }
-            return
-        }
-        var beta: Float = 0
-        if let bias {
-            for r in 0..<rows { (c + r * n).update(from: bias, count: n) }
-            beta = 1
-        }
-        split.split(n, multipleOf: 16) { [beta] _, cols in
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols.count), Int32(k),
-                1, a, Int32(k), w.w + cols.lowerBound * k, Int32(k), beta, c + cols.lowerBound, Int32(n))
+        case .bf16(let m):
+            ws.bf16.prepare(a, rows: rows, k: k, kernel: m.kernel)
+            split.split(panels) { _, range in m.multiply(ws.bf16, rows: rows, bias: bias, c, panels: range) }
+        case .fp32(let weights, let packed):
+            if rows <= packedMaxRows {
+                split.split(panels) { _, range in
+                    MiniLMKernels.gemmPacked(a, packed: packed, bias: bias, c, rows: rows, n: n, k: k, panels: range)
+                }
+                return
+            }
+            var beta: Float = 0
+            if let bias {
+                for r in 0..<rows { (c + r * n).update(from: bias, count: n) }
+                beta = 1
+            }
+            split.split(n, multipleOf: 16) { [beta] _, cols in
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols.count), Int32(k),
+                    1, a, Int32(k), weights + cols.lowerBound * k, Int32(k), beta, c + cols.lowerBound, Int32(n))
+            }
         }
     }
 

@@ -11,6 +11,9 @@ final class Workspace: @unchecked Sendable {  // used by one thread at a time (p
     var ctx = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] attention output
     var tmp = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, C] projection output
     var ffn = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // [T, F]
+    /// Quantized or rounded activations for int8 and bf16 GEMMs (empty until used).
+    let int8 = Int8Activations()
+    let bf16 = BF16Activations()
     /// Attention scratch of each of the two halves a lone text's heads are split into.
     private var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var scores2 = UnsafeMutablePointer<Float>.allocate(capacity: 1)

@@ -77,6 +77,16 @@ final class SafeTensors: @unchecked Sendable {  // immutable after init; the map
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), fileSize) }
 
+    /// Gives back the resident pages of `count` floats at `p` (whole pages inside the range
+    /// only): the mapping stays valid, and a page read again is read from the file again.
+    func release(_ p: UnsafePointer<Float>, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: p) + page - 1) / page * page
+        let end = (Int(bitPattern: p) + count * 4) / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+    }
+
     /// A float32 tensor in place, checked to have `shape`.
     func f32(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
         guard let e = entries[name] else { throw ModelError(path: path, problem: "tensor \(name) is missing") }
