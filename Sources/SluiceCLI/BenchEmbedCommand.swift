@@ -1,15 +1,25 @@
 import ArgumentParser
 import Foundation
+import SluiceJSON
 import SluiceML
 import SluiceWorkerMain
 
-/// `sluice bench embed`: sentences per second of the MiniLM encoder on tweets
-/// from the corpus, at batch 1 and batch 32, against the machine's sgemm rate
-/// and the peers measured on the same kind of machine.
+/// `sluice bench embed`: sentences per second of the MiniLM encoder on tweets from the
+/// corpus, at batch 1 and batch 32, in each precision asked for, against the machine's
+/// sgemm rate and the peers that can be imported. With several precisions each runs in
+/// a process of its own (this command again, with one precision), so that each one's
+/// peak resident memory is its own.
 struct BenchEmbed: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "embed", abstract: "Benchmark the MiniLM sentence encoder.",
-        discussion: EncoderOptions.environmentHelp)
+        commandName: "embed", abstract: "Benchmark the MiniLM sentence encoder, in each precision.",
+        discussion: """
+            Prints, per precision, sentences/s at each batch size and with concurrent batch-1 callers, \
+            the kernel that ran, the ratio to fp32 measured in the same run, and peak resident memory; \
+            then the CPU features, the load average and the peers. docs/benchmarks/embed.md keeps a \
+            run's figures.
+
+            \(EncoderOptions.environmentHelp)
+            """)
 
     @Option(help: "How many corpus texts to embed (fixed-seed sample).") var texts = 2000
     @Option(help: "Timed runs per batch size; the median is reported.") var runs = 3
@@ -17,144 +27,275 @@ struct BenchEmbed: ParsableCommand {
     @Option(help: "Corpus CSV (default: .deps/corpus/tweets.csv).") var corpus: String?
     @Option(help: "Batch sizes to measure.") var batches: [Int] = [1, 32]
     @Option(help: "Also measure batch 1 with this many concurrent callers (0: skip).") var callers = 2
-    @Flag(help: "Skip the PyTorch peer even if sentence-transformers is installed.") var noPeer = false
+    @Option(
+        help: ArgumentHelp(
+            "Precisions to measure, comma-separated: fp32, bf16, int8, auto.", valueName: "list"))
+    var precision = "fp32,bf16,int8"
+    @Flag(help: "Print the figures as one JSON object (for scripts) instead of text.") var json = false
+    @Flag(help: "Skip the PyTorch and ONNX Runtime peers even if they import.") var noPeer = false
+
+    func validate() throws {
+        _ = try precisions()
+        guard texts > 0, runs > 0, !batches.isEmpty, batches.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--texts, --runs and every --batches value must be at least 1")
+        }
+    }
+
+    func precisions() throws -> [Precision] {
+        let names = precision.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty else { throw ValidationError("--precision: name at least one of fp32, bf16, int8, auto") }
+        do { return try names.map { try Precision.parse($0) } } catch { throw ValidationError("--precision: \(error)") }
+    }
 
     func run() throws {
-        let encoder = try MiniLMEncoder(modelDirectory: model, options: .fromEnvironment())
+        let wanted = try precisions()
+        let sample = try Self.sample(texts: texts, corpus: corpus)
+        var results: [JSONValue] = []
+        if wanted.count == 1 {
+            results = [try measure(wanted[0], texts: sample)]
+        } else {
+            for p in wanted {
+                if !json { FileHandle.standardError.write(Data("measuring \(p.rawValue) ...\n".utf8)) }
+                results.append(try measureInChild(p))
+            }
+        }
+        let sgemm1 = SgemmProbe.gflops(m: 2048, n: 1536, k: 384, threads: 1)
+        let sgemm2 = SgemmProbe.gflops(m: 2048, n: 1536, k: 384, threads: 2)
+        let machine = max(2 * sgemm1, sgemm2)
+        var report: [String: JSONValue] = [
+            "cpu_features": .string("\(CPUFeatures.current)"),
+            "cpu_model": .string(Self.cpuModel()),
+            "load_average": .string(Self.loadAverage()),
+            "sgemm_gflops": .object(["threads_1": .double(sgemm1), "threads_2": .double(sgemm2)]),
+            "texts": .int(Int64(sample.count)), "tokens": results.first?["tokens"] ?? .null,
+            "mflop_per_text": results.first?["mflop_per_text"] ?? .null,
+            "precisions": .array(results),
+        ]
+        var peers: [JSONValue] = []
+        if !noPeer { peers = runPeers(sample) }
+        report["peers"] = .array(peers)
+        report["load_average_after"] = .string(Self.loadAverage())
+        if json {
+            print(JSONValue.object(report).serialized())
+        } else {
+            printReport(report, machine: machine)
+        }
+    }
+
+    // MARK: measuring
+
+    /// The same fixed-seed sample in every process and every precision.
+    static func sample(texts: Int, corpus: String?) throws -> [String] {
         let (rows, _) = try TweetCorpus.load(path: corpus)
         var rng = SplitMix64(seed: 20_260_101)
         var pool = rows.map(\.text)
         for i in stride(from: pool.count - 1, to: 0, by: -1) { pool.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        let sample = Array(pool.prefix(texts))
-        let tokenCounts = sample.map { encoder.tokenize($0).count }
-        let tokens = tokenCounts.reduce(0, +)
-        let flops = tokenCounts.reduce(0.0) { $0 + encoder.flops(tokens: $1) }
-        print("encoder options: \(encoder.options)")
-        print(
-            "model \(encoder.modelID); \(sample.count) tweets, \(tokens) tokens "
-                + "(mean \(String(format: "%.1f", Double(tokens) / Double(sample.count)))), "
-                + "\(String(format: "%.2f", flops / Double(sample.count) / 1e6)) MFLOP per text "
-                + "(\(String(format: "%.2f", flops / Double(tokens) / 1e6)) per token)")
+        return Array(pool.prefix(texts))
+    }
 
-        let sgemm1 = SgemmProbe.gflops(m: 2048, n: 1536, k: 384, threads: 1)
-        let sgemm2 = SgemmProbe.gflops(m: 2048, n: 1536, k: 384, threads: 2)
-        let machine = max(2 * sgemm1, sgemm2)
-        print(
-            "sgemm M=2048 N=1536 K=384: \(f1(sgemm1)) GFLOP/s on 1 thread, \(f1(sgemm2)) on 2; "
-                + "machine rate taken as \(f1(machine)) (2 cores)")
-
-        _ = try encoder.embed(Array(sample.prefix(64)))  // warm up: touch weights, size buffers
-        var results: [Int: Double] = [:]
+    /// One precision in this process: rates per batch size, with concurrent callers, and peak memory.
+    func measure(_ precision: Precision, texts: [String]) throws -> JSONValue {
+        var options = EncoderOptions.fromEnvironment()
+        options.precision = precision
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let encoder = try MiniLMEncoder(modelDirectory: model, options: options)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+        let counts = texts.map { encoder.tokenize($0).count }
+        let flops = counts.reduce(0.0) { $0 + encoder.flops(tokens: $1) }
+        _ = try encoder.embed(Array(texts.prefix(64)))  // warm up: touch weights, size buffers
+        var rates: [String: JSONValue] = [:]
         for batch in batches {
-            var rates: [Double] = []
-            var cpuRates: [Double] = []
+            var runRates: [Double] = []
             for _ in 0..<runs {
-                let cpu0 = cpuSeconds()
                 let start = DispatchTime.now().uptimeNanoseconds
                 var i = 0
-                while i < sample.count {
-                    _ = try encoder.embed(Array(sample[i..<min(i + batch, sample.count)]))
+                while i < texts.count {
+                    _ = try encoder.embed(Array(texts[i..<min(i + batch, texts.count)]))
                     i += batch
                 }
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                rates.append(Double(sample.count) / seconds)
-                cpuRates.append(Double(sample.count) / (cpuSeconds() - cpu0))
+                runRates.append(Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }
-            let median = rates.sorted()[rates.count / 2]
-            results[batch] = median
-            let gflops = median * flops / Double(sample.count) / 1e9
-            print(
-                "batch \(batch): \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
-                    + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate; "
-                    + "\(f1(cpuRates.sorted()[cpuRates.count / 2])) sentences per CPU-second")
+            rates["batch_\(batch)"] = Self.figure(runRates)
         }
         if callers > 1 {
             // Many batch-1 requests at once (a server, several partitions): callers take every n-th text.
-            var rates: [Double] = []
+            var runRates: [Double] = []
             for _ in 0..<runs {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let n = callers
                 DispatchQueue.concurrentPerform(iterations: n) { c in
-                    for i in stride(from: c, to: sample.count, by: n) { _ = try? encoder.embed([sample[i]]) }
+                    for i in stride(from: c, to: texts.count, by: n) { _ = try? encoder.embed([texts[i]]) }
                 }
-                rates.append(Double(sample.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+                runRates.append(Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }
-            let median = rates.sorted()[rates.count / 2]
-            let gflops = median * flops / Double(sample.count) / 1e9
+            rates["batch_1_callers_\(callers)"] = Self.figure(runRates)
+        }
+        return .object([
+            "requested": .string(precision.rawValue),
+            "precision": .string(encoder.precision.precision.rawValue),
+            "kernel": .string(encoder.precision.description),
+            "fallback": encoder.precision.fallback.map(JSONValue.string) ?? .null,
+            "load_seconds": .double(loadSeconds),
+            "tokens": .int(Int64(counts.reduce(0, +))),
+            "mflop_per_text": .double(flops / Double(texts.count) / 1e6),
+            "rates": .object(rates),
+            "peak_resident_mb": .double(Self.peakResidentMB()),
+        ])
+    }
+
+    static func figure(_ runs: [Double]) -> JSONValue {
+        .object(["median": .double(runs.sorted()[runs.count / 2]), "runs": .array(runs.map(JSONValue.double))])
+    }
+
+    /// Runs this command again for one precision, with --json, and reads its figures.
+    func measureInChild(_ precision: Precision) throws -> JSONValue {
+        var args = [
+            "bench", "embed", "--precision", precision.rawValue, "--json", "--no-peer",
+            "--texts", String(texts), "--runs", String(runs), "--callers", String(callers),
+        ]
+        args += batches.flatMap { ["--batches", String($0)] }
+        if let model { args += ["--model", model] }
+        if let corpus { args += ["--corpus", corpus] }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        if !FileManager.default.isExecutableFile(atPath: p.executableURL!.path) {
+            p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        }
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let report = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
+            let first = report["precisions"]?.arrayValue?.first
+        else {
+            throw ValidationError(
+                "measuring \(precision.rawValue) in a child process failed (exit \(p.terminationStatus)); "
+                    + "run `sluice bench embed --precision \(precision.rawValue)` to see why")
+        }
+        return first
+    }
+
+    // MARK: peers
+
+    /// The PyTorch and ONNX Runtime peers on the same texts, when their packages import.
+    func runPeers(_ texts: [String]) -> [JSONValue] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-texts-\(getpid()).txt")
+        try? texts.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var peers: [JSONValue] = []
+        for (script, module, name) in [
+            ("scripts/bench_peer_embed.py", "sentence_transformers", "PyTorch (sentence-transformers)"),
+            ("scripts/bench_peer_onnx.py", "onnxruntime", "ONNX Runtime"),
+        ] {
+            guard let path = DepsLocator.find(script), Self.shell(["python3", "-c", "import \(module)"]).status == 0
+            else {
+                peers.append(.object(["peer": .string(name), "skipped": .string("python3 cannot import \(module)")]))
+                continue
+            }
+            var args = ["python3", path, "--texts", file.path, "--runs", String(runs), "--json"]
+            if let model { args += ["--model", model] }
+            let (status, output) = Self.shell(args)
+            for line in output.split(separator: "\n") {
+                if let v = try? JSONValue.parse(String(line)), v["peer"] != nil { peers.append(v) }
+            }
+            if status != 0 {
+                peers.append(.object(["peer": .string(name), "skipped": .string("the script exited \(status)")]))
+            }
+        }
+        return peers
+    }
+
+    static func shell(_ args: [String]) -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return (-1, "") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    // MARK: printing
+
+    func printReport(_ report: [String: JSONValue], machine: Double) {
+        let f1 = { (x: Double) in String(format: "%.1f", x) }
+        let sgemm = report["sgemm_gflops"]
+        print(
+            "CPU: \(report["cpu_model"]?.stringValue ?? "?"); features: \(report["cpu_features"]?.stringValue ?? "?")")
+        print(
+            "\(report["texts"]?.intValue ?? 0) tweets, \(report["tokens"]?.intValue ?? 0) tokens, "
+                + "\(f1(report["mflop_per_text"]?.doubleValue ?? 0)) MFLOP per text; sgemm M=2048 N=1536 K=384: "
+                + "\(f1(sgemm?["threads_1"]?.doubleValue ?? 0)) GFLOP/s on 1 thread, "
+                + "\(f1(sgemm?["threads_2"]?.doubleValue ?? 0)) on 2 (machine rate \(f1(machine)))")
+        let precisions = report["precisions"]?.arrayValue ?? []
+        let keys = batches.map { "batch_\($0)" } + (callers > 1 ? ["batch_1_callers_\(callers)"] : [])
+        let fp32 = precisions.first { $0["precision"]?.stringValue == "fp32" }
+        let mflop = report["mflop_per_text"]?.doubleValue ?? 0
+        for p in precisions {
+            print("\n\(p["requested"]?.stringValue ?? "?"): \(p["kernel"]?.stringValue ?? "?")")
+            if let fallback = p["fallback"]?.stringValue { print("  note: \(fallback)") }
+            for key in keys {
+                guard let figure = p["rates"]?[key], let median = figure["median"]?.doubleValue else { continue }
+                var line = "  \(key.replacingOccurrences(of: "_", with: " ")): \(f1(median)) sentences/s"
+                line +=
+                    " (runs: \((figure["runs"]?.arrayValue ?? []).compactMap(\.doubleValue).map(f1).joined(separator: ", ")))"
+                if let base = fp32?["rates"]?[key]?["median"]?.doubleValue, base > 0 {
+                    line += String(format: ", %.2fx fp32", median / base)
+                }
+                line += String(format: ", %.0f GOP/s", median * mflop / 1e3)
+                print(line)
+            }
             print(
-                "batch 1, \(callers) concurrent callers: \(f1(median)) sentences/s (runs: \(rates.map(f1).joined(separator: ", "))), "
-                    + "\(f1(gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / machine))% of sgemm rate")
+                "  peak resident memory \(String(format: "%.0f", p["peak_resident_mb"]?.doubleValue ?? 0)) MB; "
+                    + "load \(String(format: "%.2f", p["load_seconds"]?.doubleValue ?? 0)) s")
+        }
+        print("\npeers (same texts, same run):")
+        for peer in report["peers"]?.arrayValue ?? [] {
+            let name = peer["peer"]?.stringValue ?? "?"
+            if let why = peer["skipped"]?.stringValue {
+                print("  \(name): not run (\(why))")
+                continue
+            }
+            var line = "  \(name)"
+            for key in ["batch_1", "batch_32"] {
+                guard let rate = peer[key]?.doubleValue else { continue }
+                line += ", \(key.replacingOccurrences(of: "_", with: " ")): \(f1(rate)) sentences/s"
+                if let ours = precisions.last?["rates"]?[key]?["median"]?.doubleValue, rate > 0 {
+                    line += String(format: " (%@ %.2fx)", precisions.last?["requested"]?.stringValue ?? "", ours / rate)
+                }
+            }
+            print(line)
         }
         print(
-            "load average: \(loadAverage()) (other processes share these cores; wall-clock rates drop when it exceeds 2)"
-        )
-        print("peak resident memory (VmHWM): \(peakResidentMB()) MB")
-        print(
-            "peers (docs/tansu-and-librdkafka.md, same kind of machine): PyTorch 2 threads 58 batch-1 / 94 batch-32; "
-                + "ONNX fp32 50 / 48; ONNX int8 94 / 96")
-        if !noPeer { runPyTorchPeer(sample) }
+            "load average: before \(report["load_average"]?.stringValue ?? "?"), "
+                + "after \(report["load_average_after"]?.stringValue ?? "?") "
+                + "(other processes share these cores; wall-clock rates drop when it exceeds the core count)")
     }
 
-    func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
-
-    func loadAverage() -> String {
+    static func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
             .joined(separator: " ") ?? "?"
     }
 
-    func f1(_ x: Double) -> String { String(format: "%.1f", x) }
+    static func cpuModel() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") })
+        else { return "?" }
+        let cores = info.split(separator: "\n").filter { $0.hasPrefix("processor") }.count
+        return
+            "\(line.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "?"), \(cores) cores"
+    }
 
-    func peakResidentMB() -> String {
+    static func peakResidentMB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return "?" }
-        let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") ?? 0
-        return String(format: "%.0f", kb / 1024)
-    }
-
-    /// Runs scripts/bench_peer_embed.py on the same texts when sentence-transformers imports.
-    func runPyTorchPeer(_ sample: [String]) {
-        guard let script = DepsLocator.find("scripts/bench_peer_embed.py"),
-            shell(["python3", "-c", "import sentence_transformers"]) == 0
-        else {
-            print("PyTorch peer: not run (sentence-transformers not importable)")
-            return
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-texts-\(getpid()).txt")
-        try? sample.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
-            .write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        var args = ["python3", script, "--texts", file.path, "--runs", String(runs)]
-        if let model { args += ["--model", model] }
-        print("PyTorch peer (same run):")
-        _ = shell(args)
-    }
-
-    func shell(_ args: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-}
-
-/// Small deterministic generator for the fixed-seed sample.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        else { return 0 }
+        return (Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") ?? 0) / 1024
     }
 }

@@ -14,9 +14,20 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Texts per forward pass.") var batch = 32
     @Option(help: "Model directory (default: SLUICE_MODEL_DIR or .deps/model).") var model: String?
     @Flag(help: "Also write the input_ids.") var ids = false
+    @Option(
+        help: ArgumentHelp(
+            "The encoder's precision: fp32 (the reference), bf16, int8, or auto (the fastest within the accuracy "
+                + "budget on this CPU).", valueName: "precision"))
+    var precision: Precision = .fp32
 
     func run() throws {
-        let encoder = try MiniLMEncoder(modelDirectory: model, options: .fromEnvironment())
+        var options = EncoderOptions.fromEnvironment()
+        options.precision = precision
+        let encoder = try MiniLMEncoder(modelDirectory: model, options: options)
+        if precision != .fp32 || encoder.precision.fallback != nil {
+            let note = encoder.precision.fallback.map { "; \($0)" } ?? ""
+            FileHandle.standardError.write(Data("sluice embed: precision \(encoder.precision)\(note)\n".utf8))
+        }
         var pending: [String] = []
         func flush() throws {
             guard !pending.isEmpty else { return }
@@ -37,5 +48,12 @@ struct EmbedCommand: ParsableCommand {
             if pending.count >= max(1, batch) { try flush() }
         }
         try flush()
+    }
+}
+
+extension Precision: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let p = try? Precision.parse(argument) else { return nil }
+        self = p
     }
 }

@@ -72,8 +72,11 @@ struct StatusCommand: ParsableCommand {
         let lines = members.map { member -> [String] in
             let e = member.entry
             let instance = e.member.split(separator: "/").last.map(String.init) ?? e.member
+            // The precision's name only ("int8"); the kernel and any fallback are in the JSON output.
+            let precision = e.precision?.split(separator: " ").first.map { " \($0)" } ?? ""
             let model =
-                (e.model ?? "-") + " / " + (e.headVersion ?? "-") + (e.canaryVersion.map { " +canary \($0)" } ?? "")
+                (e.model ?? "-") + precision + " / " + (e.headVersion ?? "-")
+                + (e.canaryVersion.map { " +canary \($0)" } ?? "")
             return [
                 instance, e.partitions.isEmpty ? "-" : e.partitions.joined(separator: ","),
                 member.isStale ? "STALE" : e.health.rawValue, model,

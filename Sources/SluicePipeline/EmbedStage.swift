@@ -9,6 +9,11 @@ public struct EmbedStage: Stage {
 
     public var modelID: String? { embedder.modelID }
 
+    public var precision: String? {
+        guard let choice = (embedder as? MiniLMEncoder)?.precision else { return nil }
+        return choice.fallback.map { "\(choice); \($0)" } ?? choice.description
+    }
+
     public var requirement: StageRequirement { .text }
 
     public func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>] {

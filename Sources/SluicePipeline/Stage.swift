@@ -31,6 +31,9 @@ public protocol Stage: Sendable {
     func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>]
     /// The encoder the step runs (e.g. `all-MiniLM-L6-v2@1a2b`), shown in the registry; nil (the default) for none.
     var modelID: String? { get }
+    /// The precision and kernel the encoder's GEMMs run in on this CPU (e.g. `int8 (int8 AVX2 ...)`,
+    /// with any fallback), shown in the registry; nil (the default) for a step without an encoder.
+    var precision: String? { get }
     /// The version of the trained head the step applies, shown in the registry; nil (the default) for none.
     var headVersion: String? { get }
     /// The replaceable head of a stage that runs one (`sluice deploy`); nil (the default) for none.
@@ -39,6 +42,7 @@ public protocol Stage: Sendable {
 
 extension Stage {
     public var modelID: String? { nil }
+    public var precision: String? { nil }
     public var headVersion: String? { nil }
     public var headSlot: HeadSlot? { nil }
 }

@@ -3,14 +3,19 @@ import SluiceWorkflow
 
 /// Builds the step a stage runs from its declaration, loading the encoder and
 /// heads it needs, and refusing heads built for another encoder. `encoderOptions`
-/// tune the encoder (the CLI builds them; the defaults are the tuned ones).
+/// tune the encoder (the CLI builds them; the defaults are the tuned ones); an embed
+/// stage's own `precision` (from the workflow file, or `sluice worker --precision`) applies.
 public enum StageFactory {
     public static func make(
         _ spec: StageSpec, workflow: Workflow, modelDirectory: String? = nil,
         encoderOptions: EncoderOptions = EncoderOptions()
     ) throws -> any Stage {
         func loadEncoder() throws -> MiniLMEncoder {
-            try MiniLMEncoder(modelDirectory: modelDirectory, options: encoderOptions)
+            var options = encoderOptions
+            if spec.task == .embed {
+                options.precision = try spec.precision.map { try Precision.parse($0) } ?? .fp32
+            }
+            return try MiniLMEncoder(modelDirectory: modelDirectory, options: options)
         }
         switch spec.task {
         case .passthrough:

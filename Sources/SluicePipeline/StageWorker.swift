@@ -125,6 +125,7 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
         guard let settings = options.registry else { return nil }
         let counters = self.counters
         let model = step.modelID
+        let precision = step.precision
         let step = self.step
         let announcer = RegistryAnnouncer(
             config: KafkaConfig(
@@ -137,7 +138,7 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
             let degraded = counts.lastRejoinAt.map { Date().timeIntervalSince($0) < settings.degradedSeconds } ?? false
             return RegistryAnnouncer.Status(
                 partitions: counts.assigned, health: degraded ? .degraded : .ok, rejoins: counts.rejoins,
-                eventsProcessed: counts.processed, model: model, headVersion: step.headVersion,
+                eventsProcessed: counts.processed, model: model, precision: precision, headVersion: step.headVersion,
                 canaryVersion: step.headSlot?.current.canary?.version)
         }
         do {

@@ -18,13 +18,15 @@ public final class RegistryAnnouncer: @unchecked Sendable {
         public var rejoins: Int
         public var eventsProcessed: Int
         public var model: String?
+        public var precision: String?
         public var headVersion: String?
         public var canaryVersion: String?
 
         public init(
             partitions: [String] = [], health: RegistryEntry.Health = .ok, rejoins: Int = 0, eventsProcessed: Int = 0,
-            model: String? = nil, headVersion: String? = nil, canaryVersion: String? = nil
+            model: String? = nil, precision: String? = nil, headVersion: String? = nil, canaryVersion: String? = nil
         ) {
+            self.precision = precision
             self.partitions = partitions
             self.health = health
             self.rejoins = rejoins
@@ -74,6 +76,7 @@ public final class RegistryAnnouncer: @unchecked Sendable {
         entry.rejoins = now.rejoins
         entry.eventsProcessed = now.eventsProcessed
         entry.model = now.model
+        entry.precision = now.precision
         entry.headVersion = now.headVersion
         entry.canaryVersion = now.canaryVersion
         entry.lastHeartbeat = Registry.nowMicros()

@@ -6,6 +6,7 @@ import SluiceJSON
 ///
 ///     {"format": "sluice-registry/1", "kind": "worker", "member": "wf/embed/host:1234",
 ///      "workflow": "wf", "stage": "embed", "model": "all-MiniLM-L6-v2@1a2b",
+///      "precision": "int8 (int8 AVX2 (vpmaddubsw + vpmaddwd))",
 ///      "head_version": null, "canary_version": null, "host": "host", "pid": 1234, "partitions": ["posts[0]"],
 ///      "started_at": 1764400000000000, "last_heartbeat": 1764400003000000,
 ///      "health": "ok", "rejoins": 0, "rss_bytes": 212992000, "events_processed": 1200}
@@ -19,6 +20,8 @@ public struct RegistryEntry: Sendable, Equatable {
     /// The stage a worker runs; nil for a monitor.
     public var stage: String?
     public var model: String?
+    /// The precision and kernel an embed worker's encoder runs in, with any fallback.
+    public var precision: String?
     public var headVersion: String?
     /// A head scoring a share of the events beside `headVersion` (`sluice deploy --canary`).
     public var canaryVersion: String?
@@ -62,6 +65,7 @@ public struct RegistryEntry: Sendable, Equatable {
             "workflow": .string(workflow),
             "stage": stage.map(JSONValue.string) ?? .null,
             "model": model.map(JSONValue.string) ?? .null,
+            "precision": precision.map(JSONValue.string) ?? .null,
             "head_version": headVersion.map(JSONValue.string) ?? .null,
             "canary_version": canaryVersion.map(JSONValue.string) ?? .null,
             "host": .string(host),
@@ -97,6 +101,7 @@ public struct RegistryEntry: Sendable, Equatable {
             residentBytes: value["rss_bytes"]?.intValue.map(Int64.init),
             eventsProcessed: value["events_processed"]?.intValue ?? 0)
         canaryVersion = value["canary_version"]?.stringValue
+        precision = value["precision"]?.stringValue
     }
 
     public init?(bytes: [UInt8]) {

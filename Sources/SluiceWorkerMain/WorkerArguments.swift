@@ -57,6 +57,14 @@ public struct WorkerArguments: ParsableArguments {
 
     @Option(
         name: .long,
+        help: ArgumentHelp(
+            "embed stages: the encoder's precision, fp32, bf16, int8 or auto (the fastest within the accuracy "
+                + "budget on this CPU); overrides the stage's 'precision' (default: the stage's, else fp32).",
+            valueName: "precision"))
+    public var precision: String?
+
+    @Option(
+        name: .long,
         help:
             "exactly-once stages: a stable name for this worker's slot, so a restarted worker fences its predecessor at once."
     )
@@ -76,6 +84,9 @@ public struct WorkerArguments: ParsableArguments {
 
     public func validate() throws {
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0...65535") }
+        if let precision {
+            do { _ = try Precision.parse(precision) } catch { throw ValidationError("--precision: \(error)") }
+        }
     }
 
     /// Loads the workflow with `catalog`'s tasks, builds the stage's step and runs
@@ -84,9 +95,15 @@ public struct WorkerArguments: ParsableArguments {
     /// workflow file, an unknown stage, a step that cannot be built, a missing topic.
     public func run(catalog: StageCatalog) throws {
         let workflow = try catalog.loadWorkflow(path: workflow)
-        guard let spec = workflow.stage(named: stage) else {
+        guard var spec = workflow.stage(named: stage) else {
             let names = workflow.stages.map(\.name).joined(separator: ", ")
             throw ValidationError("no stage '\(stage)' in \(self.workflow); its stages are: \(names)")
+        }
+        if let precision {
+            guard spec.task == .embed else {
+                throw ValidationError("--precision applies to embed stages; stage '\(stage)' runs \(spec.task)")
+            }
+            spec.precision = precision.lowercased()
         }
         let options = WorkerOptions(
             brokers: try broker.required(), properties: try broker.extraProperties(), instance: instance,
@@ -100,6 +117,7 @@ public struct WorkerArguments: ParsableArguments {
             _ = MetricsExport.registry  // bootstrap before the worker makes its metric handles
             services.append(MetricsExport.service(host: metricsHost, port: metricsPort, logger: logger))
         }
+        if let precision = step.precision { logger.info("encoder precision: \(precision)") }
         let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
         // Last in, first out: on SIGINT / SIGTERM the worker commits its batch and leaves, then /metrics closes.
         services.append(BlockingService("worker", worker))

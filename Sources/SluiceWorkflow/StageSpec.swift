@@ -70,6 +70,9 @@ public struct StageSpec: Sendable, Equatable {
     public var temperature: Double = 0.05
     /// `sentiment` (and a trained `classify`): the head file, relative to the workflow file's folder.
     public var head: String?
+    /// `embed` only: the encoder's precision, one of `precisions` (nil: fp32). `sluice worker
+    /// --precision` overrides it.
+    public var precision: String?
     /// The line of the stage in its file, for later checks' messages.
     public var line: Int = 0
 
@@ -84,7 +87,10 @@ public struct StageSpec: Sendable, Equatable {
 extension StageSpec {
     static let keys = [
         "name", "task", "input", "output", "batch", "replicas", "delivery", "labels", "temperature", "head",
+        "precision",
     ]
+    /// What `precision` may say (SluiceML's `Precision`; docs/models.md explains each).
+    public static let precisions = ["fp32", "bf16", "int8", "auto"]
 
     /// `tasks`: the task names this file may use; an unknown one is an error that lists them.
     static func parse(_ field: YAMLField, tasks: [StageTask]) throws(WorkflowError) -> StageSpec {
@@ -128,6 +134,16 @@ extension StageSpec {
                 }
             case "temperature": stage.temperature = try value.double(in: 0.001...10)
             case "head": stage.head = try value.string()
+            case "precision":
+                let precision = try value.string()
+                guard precisions.contains(precision) else {
+                    throw value.error(
+                        "unknown precision '\(precision)'; expected one of: \(precisions.joined(separator: ", "))")
+                }
+                guard task == .embed else {
+                    throw value.error("'precision' applies to embed stages only; this stage's task is \(task)")
+                }
+                stage.precision = precision
             default: break
             }
         }

@@ -204,8 +204,12 @@ final class RegistryTests: XCTestCase {
         var canaried = entry
         canaried.canaryVersion = "v3"
         XCTAssertEqual(RegistryEntry(bytes: canaried.encoded())?.canaryVersion, "v3")
+        var quantized = entry
+        quantized.precision = "int8 (int8 AVX2 (vpmaddubsw + vpmaddwd))"
+        XCTAssertEqual(RegistryEntry(bytes: quantized.encoded())?.precision, quantized.precision)
         let json = try JSONValue.parse(entry.encoded())
         XCTAssertEqual(json["stage"], .null)
+        XCTAssertEqual(json["precision"], .null)
         XCTAssertEqual(json["health"]?.stringValue, "degraded")
         XCTAssertNil(RegistryEntry(bytes: Array(#"{"format":"other/1"}"#.utf8)), "another format is refused")
     }

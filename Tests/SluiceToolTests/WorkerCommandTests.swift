@@ -1,5 +1,6 @@
 import Foundation
 import SluiceKafka
+import SluiceTesting
 import XCTest
 
 final class WorkerCommandTests: ToolTestCase {
@@ -28,5 +29,24 @@ final class WorkerCommandTests: ToolTestCase {
         XCTAssertTrue(result.stderr.contains("'dlq' (dead-letter)"), result.stderr)
         XCTAssertFalse(result.stderr.contains("'done'"), "only the missing topic is named: \(result.stderr)")
         XCTAssertTrue(result.stderr.contains("sluice topics apply"), result.stderr)
+    }
+
+    /// --precision names what it accepts, and only applies to embed stages.
+    func testWorkerPrecisionErrorsSayWhatToDo() throws {
+        let workflow = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let unknown = try sluice(["worker", "--workflow", workflow, "--stage", "features", "--precision", "int4"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("use one of fp32, bf16, int8, auto"), unknown.stderr)
+        let notEmbed = try sluice(["worker", "--workflow", workflow, "--stage", "sentiment", "--precision", "int8"])
+        XCTAssertNotEqual(notEmbed.status, 0)
+        XCTAssertTrue(notEmbed.stderr.contains("--precision applies to embed stages"), notEmbed.stderr)
+    }
+
+    /// `sluice embed --precision int8` writes the int8 engine's embeddings and says which kernel ran.
+    func testEmbedInInt8SaysWhichKernelRan() throws {
+        let result = try sluice(["embed", "--precision", "int8"], stdin: "delayed at ORD again\nnew phone\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("precision int8 (int8 "), result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 2)
     }
 }

@@ -52,6 +52,12 @@ final class WorkflowFileTests: XCTestCase {
             ("    task: passthrough", "    task: sentiment", 10, "needs an embedding"),
             ("dead_letter: dlq", "dead_letter: nowhere", 1, "dead_letter topic 'nowhere' is not declared"),
             ("    input: a", "    input: dlq", 10, "neither the workflow input nor an earlier stage"),
+            ("    output: b", "    output: b\n    precision: int8", 14, "applies to embed stages only"),
+            (
+                "    task: passthrough\n    input: a\n    output: b",
+                "    task: embed\n    input: a\n    output: b\n    precision: int4", 14,
+                "unknown precision 'int4'; expected one of: fp32, bf16, int8, auto"
+            ),
         ]
         for (from, to, line, message) in cases {
             let text = base.replacingOccurrences(of: from, with: to)
@@ -65,6 +71,23 @@ final class WorkflowFileTests: XCTestCase {
                 XCTAssertTrue(error.description.hasPrefix("w.yaml:"), "\(error)")
             }
         }
+    }
+
+    /// An embed stage's precision is read as written; without one it is nil (fp32).
+    func testEmbedStagePrecision() throws {
+        let text = """
+            workflow: w
+            topics: { a: { partitions: 1 }, b: { partitions: 1 }, c: { partitions: 1 }, dlq: { partitions: 1 } }
+            input: a
+            output: c
+            dead_letter: dlq
+            stages:
+              - { name: e, task: embed, input: a, output: b, precision: int8 }
+              - { name: f, task: embed, input: b, output: c }
+            """
+        let workflow = try Workflow.parse(text)
+        XCTAssertEqual(workflow.stage(named: "e")?.precision, "int8")
+        XCTAssertNil(workflow.stage(named: "f")?.precision)
     }
 
     /// Found by the fuzz harness (Tests/FuzzCorpus/workflow/duplicate-topic.yaml): a topic
