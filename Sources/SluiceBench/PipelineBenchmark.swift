@@ -54,9 +54,14 @@ public struct PipelineBenchmark: Sendable {
 
     // MARK: phases
 
-    /// The engine alone: `texts` embedded in batches of `batchSize`, after a warm-up batch. Sentences/s.
-    public func embeddingRate(texts: [String], batchSize: Int) throws -> Double {
-        let encoder = try MiniLMEncoder(modelDirectory: modelDirectory, options: encoderOptions)
+    /// The engine alone, in the precision the embed stage runs (`precision`): `texts` embedded in
+    /// batches of `batchSize`, after a warm-up batch. Sentences/s, and what the precision became here.
+    public func embeddingRate(texts: [String], batchSize: Int, precision: Precision) throws -> (
+        rate: Double, precision: PrecisionChoice
+    ) {
+        var options = encoderOptions
+        options.precision = precision
+        let encoder = try MiniLMEncoder(modelDirectory: modelDirectory, options: options)
         _ = try encoder.embed(Array(texts.prefix(batchSize)))
         let start = DispatchTime.now().uptimeNanoseconds
         var i = 0
@@ -64,7 +69,7 @@ public struct PipelineBenchmark: Sendable {
             _ = try encoder.embed(Array(texts[i..<min(i + batchSize, texts.count)]))
             i += batchSize
         }
-        return Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        return (Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9), encoder.precision)
     }
 
     /// Pre-produces `texts` to the workflow's input, then starts one worker per

@@ -106,7 +106,9 @@ struct BenchEmbed: ParsableCommand {
         var rates: [String: JSONValue] = [:]
         for batch in batches {
             var runRates: [Double] = []
+            var cpuRates: [Double] = []
             for _ in 0..<runs {
+                let cpu0 = Self.cpuSeconds()
                 let start = DispatchTime.now().uptimeNanoseconds
                 var i = 0
                 while i < texts.count {
@@ -114,8 +116,9 @@ struct BenchEmbed: ParsableCommand {
                     i += batch
                 }
                 runRates.append(Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+                cpuRates.append(Double(texts.count) / (Self.cpuSeconds() - cpu0))
             }
-            rates["batch_\(batch)"] = Self.figure(runRates)
+            rates["batch_\(batch)"] = Self.figure(runRates, perCPUSecond: cpuRates)
         }
         if callers > 1 {
             // Many batch-1 requests at once (a server, several partitions): callers take every n-th text.
@@ -143,8 +146,20 @@ struct BenchEmbed: ParsableCommand {
         ])
     }
 
-    static func figure(_ runs: [Double]) -> JSONValue {
-        .object(["median": .double(runs.sorted()[runs.count / 2]), "runs": .array(runs.map(JSONValue.double))])
+    /// Median and runs; with `perCPUSecond`, also sentences per CPU-second (the figure load moves least).
+    static func figure(_ runs: [Double], perCPUSecond: [Double] = []) -> JSONValue {
+        var v: [String: JSONValue] = [
+            "median": .double(runs.sorted()[runs.count / 2]), "runs": .array(runs.map(JSONValue.double)),
+        ]
+        if !perCPUSecond.isEmpty { v["per_cpu_second"] = .double(perCPUSecond.sorted()[perCPUSecond.count / 2]) }
+        return .object(v)
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Runs this command again for one precision, with --json, and reads its figures.
@@ -249,6 +264,12 @@ struct BenchEmbed: ParsableCommand {
                     line += String(format: ", %.2fx fp32", median / base)
                 }
                 line += String(format: ", %.0f GOP/s", median * mflop / 1e3)
+                if let cpu = figure["per_cpu_second"]?.doubleValue {
+                    line += String(format: "; %.1f per CPU-second", cpu)
+                    if let base = fp32?["rates"]?[key]?["per_cpu_second"]?.doubleValue, base > 0 {
+                        line += String(format: " (%.2fx)", cpu / base)
+                    }
+                }
                 print(line)
             }
             print(
@@ -259,7 +280,7 @@ struct BenchEmbed: ParsableCommand {
         for peer in report["peers"]?.arrayValue ?? [] {
             let name = peer["peer"]?.stringValue ?? "?"
             if let why = peer["skipped"]?.stringValue {
-                print("  \(name): not run (\(why))")
+                print("  \(name): not run (\(why)); figures recorded on this kind of machine: docs/benchmarks/embed.md")
                 continue
             }
             var line = "  \(name)"

@@ -53,16 +53,21 @@ struct BenchPipeline: ParsableCommand {
             encoderOptions: .fromEnvironment(), progress: { note($0) })
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
+        // The engine alone in the precision the embed stage runs, so the ratio compares like with like.
+        let precision = try Precision.parse(embedStage.precision ?? "fp32")
         note("[encoder] embedding \(texts.count) texts in batches of \(embedStage.batchSize)")
-        let encoderRate = try bench.embeddingRate(texts: texts, batchSize: embedStage.batchSize)
-        note("[encoder] \(f1(encoderRate)) sentences/s")
+        let (encoderRate, choice) = try bench.embeddingRate(
+            texts: texts, batchSize: embedStage.batchSize, precision: precision)
+        note("[encoder] \(f1(encoderRate)) sentences/s in \(choice)")
 
         let flow = try bench.throughput(
             PipelineBenchmark.renamed(loaded, suffix: "tp-\(run)"), texts: texts, phase: "throughput")
         note("[throughput] \(f1(flow.eventsPerSecond)) events/s")
         // Again right after: other processes on these cores move both figures, so bracket the workflow.
         note("[encoder] again, after the workflow phase")
-        let encoderAfter = try bench.embeddingRate(texts: texts, batchSize: embedStage.batchSize)
+        let encoderAfter = try bench.embeddingRate(
+            texts: texts, batchSize: embedStage.batchSize, precision: precision
+        ).rate
         note("[encoder] \(f1(encoderAfter)) sentences/s")
         let encoderMean = (encoderRate + encoderAfter) / 2
 
@@ -91,6 +96,7 @@ struct BenchPipeline: ParsableCommand {
         print("")
         let ratio = flow.eventsPerSecond / encoderMean
         let embedSeconds = flow.stepSeconds.first { $0.stage == embedStage.name }?.seconds ?? 0
+        print(pad("embed stage '\(embedStage.name)' precision") + "\(embedStage.precision ?? "fp32") -> \(choice)")
         print(
             pad("encoder alone (MiniLMEncoder.embed, batch \(embedStage.batchSize))")
                 + "\(f1(encoderMean)) sentences/s (\(f1(encoderRate)) before the workflow phase, \(f1(encoderAfter)) after)"

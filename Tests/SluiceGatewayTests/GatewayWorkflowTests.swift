@@ -27,7 +27,9 @@ final class GatewayWorkflowTests: GatewayTestCase {
             "The flight was delayed four hours and they lost my bag. Never again.",
             "The council meets on Tuesday to discuss the budget.",
         ]
-        let encoder = try MiniLMEncoder()
+        // The engine in the precision the workflow's embed stage runs.
+        let precision = try Precision.parse(workflow.stages.first { $0.task == .embed }?.precision ?? "fp32")
+        let encoder = try MiniLMEncoder(options: EncoderOptions(precision: precision))
         let scorer = try SentimentScorer(
             embedder: encoder, headPath: PackagePaths.root.appendingPathComponent("models/sentiment-head.json").path)
         let expected = try scorer.score(texts)

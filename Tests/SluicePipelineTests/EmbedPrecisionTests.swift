@@ -16,6 +16,7 @@ final class EmbedPrecisionTests: XCTestCase {
         let texts = ["@united delayed again at ORD", "new phone, same battery life", "what a match last night"]
         let batch = texts.enumerated().map { Envelope(id: "e\($0.offset)", createdAt: 0, text: $0.element) }
 
+        spec.precision = nil
         let fp32 = try StageFactory.make(spec, workflow: workflow)
         XCTAssertTrue(fp32.precision?.hasPrefix("fp32") ?? false, "\(fp32.precision ?? "nil")")
 

@@ -19,7 +19,8 @@ final class EndToEndTests: PipelineTestCase {
         XCTAssertEqual(ids.count, texts.count, "every event must come out")
         XCTAssertEqual(duplicates, 0, "nothing disturbed the groups, so nothing may come out twice")
 
-        let direct = try MiniLMEncoder().embed(texts)
+        let precision = try Precision.parse(workflow.stages[0].precision ?? "fp32")
+        let direct = try MiniLMEncoder(options: EncoderOptions(precision: precision)).embed(texts)
         let labels = Set(workflow.stages[1].labels.map(\.name))
         for record in out {
             let event = try Envelope.decode(record.value, fallbackID: "", fallbackCreatedAt: 0)
