@@ -49,6 +49,7 @@ struct BenchEmbed: ParsableCommand {
 
     func run() throws {
         let wanted = try precisions()
+        let loadBefore = Self.loadAverage()
         let sample = try Self.sample(texts: texts, corpus: corpus)
         var results: [JSONValue] = []
         if wanted.count == 1 {
@@ -65,7 +66,7 @@ struct BenchEmbed: ParsableCommand {
         var report: [String: JSONValue] = [
             "cpu_features": .string("\(CPUFeatures.current)"),
             "cpu_model": .string(Self.cpuModel()),
-            "load_average": .string(Self.loadAverage()),
+            "load_average": .string(loadBefore),
             "sgemm_gflops": .object(["threads_1": .double(sgemm1), "threads_2": .double(sgemm2)]),
             "texts": .int(Int64(sample.count)), "tokens": results.first?["tokens"] ?? .null,
             "mflop_per_text": results.first?["mflop_per_text"] ?? .null,
