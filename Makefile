@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/sluice
 
-.PHONY: setup build run test lint format check-deps example-test bench soak fuzz fuzz-build clean
+.PHONY: setup build run test lint format check-deps example-test bench bench-peers soak fuzz fuzz-build clean
 
 setup:
 	@scripts/setup.sh
@@ -47,6 +47,13 @@ bench: build
 	$(BIN) bench kafka
 	$(BIN) bench embed
 	$(BIN) bench pipeline
+
+# Not part of `test` or `run`: the ONNX Runtime peer of `bench embed`
+# (scripts/bench_peer_onnx.py) needs numpy, onnx and onnxruntime, pinned in a venv at
+# .deps/peers. `bench embed` runs the python3 on PATH, so then:
+#   PATH=.deps/peers/bin:$PATH .build/release/sluice bench embed
+bench-peers:
+	@scripts/setup-peers.sh
 
 # Fuzzing (docs/fuzzing.md): each target runs FUZZ_SECONDS under libFuzzer and
 # AddressSanitizer, starting from its seeds in Tests/FuzzCorpus/<target>. New inputs go
