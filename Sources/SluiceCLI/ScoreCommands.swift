@@ -89,26 +89,39 @@ struct SentimentCommand: ParsableCommand {
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Classify texts on stdin zero-shot (--labels FILE) or with a trained head (--head FILE); writes JSON lines with label and scores."
-    )
+            "Classify texts on stdin as a workflow's stage does (--workflow FILE --stage NAME), zero-shot (--labels FILE) or with a trained head (--head FILE); writes JSON lines with label and scores.",
+        discussion: """
+            --workflow and --stage classify exactly as that stage's worker would: its labels (with their \
+            examples and other_below) or its head, over embeddings in the precision of the embed stage \
+            before it. --labels FILE is for labels outside any workflow.
+            """)
 
     @OptionGroup var input: ScoringInput
     @Option(help: "Zero-shot label file (JSON: labels with name and descriptions, temperature).") var labels: String?
     @Option(help: "Trained head file (from `sluice train classifier`), instead of --labels.") var head: String?
     @Option(help: "Override the label file's softmax temperature.") var temperature: Float?
+    @Option(help: "A workflow file; with --stage, classify as that stage does.") var workflow: String?
+    @Option(help: "The classify stage of --workflow to use.") var stage: String?
 
     func run() throws {
-        let embedder = try loadEmbedder(input.model)
         let classifier: any TextClassifier
-        switch (labels, head) {
-        case (let labels?, nil):
+        switch (labels, head, workflow, stage) {
+        case (nil, nil, let workflow?, let stage?):
+            classifier = try StageClassifier.load(workflow: workflow, stage: stage, model: input.model)
+        case (_, _, nil, let stage?):
+            throw ValidationError("--stage \(stage) needs --workflow FILE")
+        case (_, _, let workflow?, nil):
+            throw ValidationError("--workflow \(workflow) needs --stage NAME (a classify stage of that file)")
+        case (let labels?, nil, nil, nil):
+            let embedder = try loadEmbedder(input.model)
             let set = try LabelSet.load(labels)
             classifier = try ZeroShotClassifier(
-                embedder: embedder, labels: set.labels, temperature: temperature ?? set.temperature)
-        case (nil, let head?):
-            classifier = try HeadClassifier(embedder: embedder, headPath: head)
+                embedder: embedder, labels: set.labels, temperature: temperature ?? set.temperature,
+                otherBelow: set.otherBelow)
+        case (nil, let head?, nil, nil):
+            classifier = try HeadClassifier(embedder: try loadEmbedder(input.model), headPath: head)
         default:
-            throw ValidationError("pass exactly one of --labels FILE or --head FILE")
+            throw ValidationError("pass exactly one of --workflow FILE --stage NAME, --labels FILE or --head FILE")
         }
         let names = classifier.labels
         try input.forEachBatch { items in

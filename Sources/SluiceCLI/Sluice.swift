@@ -10,7 +10,7 @@ struct Sluice: AsyncParsableCommand {
             DeployCommand.self,
             BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, DLQCommand.self,
             WorkflowCommand.self,
-            EmbedCommand.self, SentimentCommand.self, Classify.self, Train.self,
+            EmbedCommand.self, SentimentCommand.self, Classify.self, EvalCommand.self, Train.self,
             Bench.self,
         ])
 }

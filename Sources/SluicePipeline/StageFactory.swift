@@ -27,10 +27,7 @@ public enum StageFactory {
             if let head = spec.head {
                 return ClassifyStage(head: try HeadFile.load(workflow.resolve(head), for: encoder))
             }
-            let labels = spec.labels.map { LabelSpec(name: $0.name, descriptions: $0.descriptions) }
-            return ClassifyStage(
-                zeroShot: try ZeroShotClassifier(
-                    embedder: encoder, labels: labels, temperature: Float(spec.temperature)))
+            return ClassifyStage(zeroShot: try zeroShotClassifier(spec, encoder: encoder))
         case .sentiment:
             guard let head = spec.head else {
                 throw PipelineError(
@@ -45,6 +42,17 @@ public enum StageFactory {
                 "stage '\(spec.name)': task '\(spec.task.rawValue)' is not built in; run it with the worker "
                     + "of the package that registers it")
         }
+    }
+
+    /// A classify stage's zero-shot classifier from its labels, as its worker builds it (and
+    /// `sluice classify --workflow` and `sluice eval topics`, so all three agree).
+    public static func zeroShotClassifier(_ spec: StageSpec, encoder: any SentenceEmbedder) throws
+        -> ZeroShotClassifier
+    {
+        let labels = spec.labels.map { LabelSpec(name: $0.name, descriptions: $0.descriptions, examples: $0.examples) }
+        return try ZeroShotClassifier(
+            embedder: encoder, labels: labels, temperature: Float(spec.temperature),
+            otherBelow: spec.otherBelow.map(Float.init))
     }
 
     /// For `sluice workflow check`: every head loads, fits the encoder's model and

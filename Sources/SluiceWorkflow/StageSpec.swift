@@ -45,10 +45,13 @@ public enum DeliveryMode: String, Sendable {
 public struct LabelDescription: Sendable, Equatable {
     public var name: String
     public var descriptions: [String]
+    /// Real texts that belong under the label (few-shot); each counts as much as a description.
+    public var examples: [String]
 
-    public init(name: String, descriptions: [String]) {
+    public init(name: String, descriptions: [String], examples: [String] = []) {
         self.name = name
         self.descriptions = descriptions
+        self.examples = examples
     }
 }
 
@@ -68,6 +71,9 @@ public struct StageSpec: Sendable, Equatable {
     /// `classify` only: zero-shot labels, or a trained head (`head`).
     public var labels: [LabelDescription] = []
     public var temperature: Double = 0.05
+    /// `classify` with labels: below this cosine to every label's prototype a text is `other`
+    /// (nil: every text gets one of the labels).
+    public var otherBelow: Double?
     /// `sentiment` (and a trained `classify`): the head file, relative to the workflow file's folder.
     public var head: String?
     /// `embed` only: the encoder's precision, one of `precisions` (nil: fp32). `sluice worker
@@ -87,7 +93,7 @@ public struct StageSpec: Sendable, Equatable {
 extension StageSpec {
     static let keys = [
         "name", "task", "input", "output", "batch", "replicas", "delivery", "labels", "temperature", "head",
-        "precision",
+        "precision", "other_below",
     ]
     /// What `precision` may say (SluiceML's `Precision`; docs/models.md explains each).
     public static let precisions = ["fp32", "bf16", "int8", "auto"]
@@ -129,10 +135,25 @@ extension StageSpec {
                 }
                 stage.delivery = delivery
             case "labels":
-                for (name, descriptions) in try value.namedEntries() {
-                    stage.labels.append(LabelDescription(name: name, descriptions: try descriptions.strings()))
+                // Each label: its descriptions (one text or a list), or {descriptions, examples}.
+                for (name, entry) in try value.namedEntries() {
+                    guard case .mapping = entry.node else {
+                        stage.labels.append(LabelDescription(name: name, descriptions: try entry.strings()))
+                        continue
+                    }
+                    var label = LabelDescription(name: name, descriptions: [])
+                    for (key, texts) in try entry.mapping(allowed: ["descriptions", "examples"]) {
+                        if key == "descriptions" { label.descriptions = try texts.strings() }
+                        if key == "examples" { label.examples = try texts.strings() }
+                    }
+                    stage.labels.append(label)
                 }
             case "temperature": stage.temperature = try value.double(in: 0.001...10)
+            case "other_below":
+                guard task == .classify else {
+                    throw value.error("'other_below' applies to classify stages only; this stage's task is \(task)")
+                }
+                stage.otherBelow = try value.double(in: -1...1)
             case "head": stage.head = try value.string()
             case "precision":
                 let precision = try value.string()

@@ -48,6 +48,13 @@ extension Workflow {
             if stage.task == .classify && stage.labels.count == 1 {
                 throw fail(index, "zero-shot 'labels' need at least two labels to choose between")
             }
+            if let empty = stage.labels.first(where: { $0.descriptions.isEmpty && $0.examples.isEmpty }) {
+                throw fail(index, "label '\(empty.name)' needs 'descriptions' or 'examples'")
+            }
+            if stage.otherBelow != nil && stage.labels.contains(where: { $0.name == "other" }) {
+                throw fail(
+                    index, "a label named 'other' clashes with 'other_below' (its outcome is 'other'): rename it")
+            }
             available[stage.output] = hasEmbedding || stage.task == .embed
         }
         guard stages.last?.output == output else {

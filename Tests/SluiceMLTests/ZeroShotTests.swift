@@ -26,7 +26,46 @@ final class ZeroShotTests: XCTestCase {
             try ZeroShotClassifier(embedder: embedder, labels: [LabelSpec(name: "x", descriptions: [])]))
     }
 
+    /// Examples join the descriptions in the prototype, each text counting once; `other` is the
+    /// answer exactly when no prototype reaches other_below, and it comes last in `labels`.
+    func testExamplesShapeThePrototypeAndOtherCatchesTextsNearNoLabel() throws {
+        let embedder = FakeEmbedder()
+        let withExamples = try ZeroShotClassifier(
+            embedder: embedder,
+            labels: [
+                LabelSpec(name: "fruit", descriptions: ["apple"], examples: ["banana split", "cherry pie"]),
+                LabelSpec(name: "vehicle", descriptions: ["car truck"]),
+            ], temperature: 0.05, otherBelow: 0.3)
+        XCTAssertEqual(withExamples.labels, ["fruit", "vehicle", "other"])
+        let texts = try embedder.embed(["apple", "banana split", "cherry pie"])
+        let mean = (0..<embedder.dimension).map { i in texts.reduce(Float(0)) { $0 + $1[i] } }
+        let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        for (a, b) in zip(withExamples.prototypes[0], mean.map { $0 / norm }) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+
+        for text in ["banana split", "car truck", "quantum chromodynamics lecture notes"] {
+            let e = try embedder.embed([text])[0]
+            let best = withExamples.prototypes.map { p in zip(p, e).reduce(Float(0)) { $0 + $1.0 * $1.1 } }.max()!
+            let p = withExamples.scores(embeddings: [e])[0]
+            XCTAssertEqual(p.count, 3)
+            XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-5)
+            XCTAssertEqual(withExamples.labels[argmax(p)] == "other", best < 0.3, "\(text): best cosine \(best)")
+        }
+        XCTAssertEqual(withExamples.labels[argmax(withExamples.scores(embeddings: [texts[1]])[0])], "fruit")
+        XCTAssertThrowsError(
+            try ZeroShotClassifier(
+                embedder: embedder,
+                labels: [LabelSpec(name: "other", descriptions: ["x"]), LabelSpec(name: "y", descriptions: ["y"])],
+                otherBelow: 0.2)
+        ) { XCTAssertTrue("\($0)".contains("clashes"), "\($0)") }
+        XCTAssertThrowsError(
+            try ZeroShotClassifier(embedder: embedder, labels: [LabelSpec(name: "x", descriptions: [])]))
+    }
+
     func testLabelSetFileRoundTripAndErrors() throws {
+        let fewShot = LabelSet(
+            labels: [LabelSpec(name: "a", descriptions: [], examples: ["a real post"])], temperature: 0.1,
+            otherBelow: 0.25)
+        XCTAssertEqual(try LabelSet.parse(fewShot.json()), fewShot)
         let set = LabelSet(labels: [LabelSpec(name: "a", descriptions: ["one", "two"])], temperature: 0.1)
         XCTAssertEqual(try LabelSet.parse(set.json()), set)
         XCTAssertThrowsError(try LabelSet.parse(try JSONValue.parse(#"{"labels": []}"#)))

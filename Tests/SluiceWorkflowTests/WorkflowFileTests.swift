@@ -90,6 +90,57 @@ final class WorkflowFileTests: XCTestCase {
         XCTAssertNil(workflow.stage(named: "f")?.precision)
     }
 
+    /// A label is a list of descriptions or {descriptions, examples}; other_below is a classify key.
+    func testClassifyLabelsWithExamplesAndOther() throws {
+        let text = """
+            workflow: w
+            topics: { a: { partitions: 1 }, b: { partitions: 1 }, c: { partitions: 1 }, dlq: { partitions: 1 } }
+            input: a
+            output: c
+            dead_letter: dlq
+            stages:
+              - { name: e, task: embed, input: a, output: b }
+              - name: t
+                task: classify
+                input: b
+                output: c
+                other_below: 0.25
+                labels:
+                  travel:
+                    descriptions: [flights and airports]
+                    examples: ["@united delayed again", "lost my bag at ORD"]
+                  sports: [football, a match]
+                  quiet: { examples: ["nothing to see"] }
+            """
+        let stage = try XCTUnwrap(try Workflow.parse(text).stage(named: "t"))
+        XCTAssertEqual(stage.otherBelow, 0.25)
+        XCTAssertEqual(
+            stage.labels,
+            [
+                LabelDescription(
+                    name: "travel", descriptions: ["flights and airports"],
+                    examples: ["@united delayed again", "lost my bag at ORD"]),
+                LabelDescription(name: "sports", descriptions: ["football", "a match"]),
+                LabelDescription(name: "quiet", descriptions: [], examples: ["nothing to see"]),
+            ])
+        let bad: [(String, String, String)] = [
+            (
+                "examples: [\"nothing to see\"]", "exemples: [\"x\"]",
+                "unknown key; expected one of: descriptions, examples"
+            ),
+            ("{ examples: [\"nothing to see\"] }", "{}", "label 'quiet' needs 'descriptions' or 'examples'"),
+            ("  sports: [football, a match]", "  other: [none]", "clashes with 'other_below'"),
+            ("other_below: 0.25", "other_below: 2", "other_below"),
+        ]
+        for (from, to, message) in bad {
+            let changed = text.replacingOccurrences(of: from, with: to)
+            XCTAssertNotEqual(changed, text, to)
+            XCTAssertThrowsError(try Workflow.parse(changed), to) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error) lacks '\(message)'")
+            }
+        }
+    }
+
     /// Found by the fuzz harness (Tests/FuzzCorpus/workflow/duplicate-topic.yaml): a topic
     /// declared twice was accepted, and the two entries disagreed on its partitions.
     func testRepeatedKeysAreRefused() {
