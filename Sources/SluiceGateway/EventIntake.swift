@@ -14,15 +14,34 @@ import SluiceWorkflow
 public struct EventIntake: Sendable {
     public let workflow: Workflow
     public let maxEvents: Int
+    /// The largest record the broker takes (key, value and headers, with Kafka's
+    /// per-record overhead): an event past it refuses the whole request before anything
+    /// is produced, so a request is never half produced.
+    public let maxRecordBytes: Int
 
-    public init(workflow: Workflow, maxEvents: Int) {
+    public init(workflow: Workflow, maxEvents: Int, maxRecordBytes: Int = 1_000_000) {
         self.workflow = workflow
         self.maxEvents = maxEvents
+        self.maxRecordBytes = maxRecordBytes
     }
 
     public struct Accepted: Sendable {
         public var ids: [String]
         public var messages: [KafkaProducerMessage]
+        /// Per event, what identifies it as posted (`text`, `data`, `key`), canonical JSON:
+        /// the same id with the same fingerprint is a retry.
+        public var fingerprints: [String] = []
+        /// Per event, `text` and `data` only: compared with a result seen on the output topic.
+        public var contents: [String] = []
+    }
+
+    /// Kafka's overhead on one record in a batch of its own (batch header and record framing).
+    static let recordOverhead = 80
+
+    /// The size of `message` as the broker counts it, near enough (never less).
+    public static func recordBytes(_ message: KafkaProducerMessage) -> Int {
+        recordOverhead + (message.key?.count ?? 0) + message.value.count
+            + message.headers.reduce(0) { $0 + 10 + $1.key.utf8.count + ($1.value?.count ?? 0) }
     }
 
     /// - Parameters:
@@ -53,13 +72,25 @@ public struct EventIntake: Sendable {
             ])
         }
         var problems: [String] = []
+        var tooLarge = false
         var accepted = Accepted(ids: [], messages: [])
         for (index, item) in items.enumerated() {
             let name = items.count == 1 ? "the event" : "event \(index)"
             switch record(item, traceparent: traceparent) {
             case .success(let (id, message)):
+                let bytes = Self.recordBytes(message)
+                guard bytes <= maxRecordBytes else {
+                    tooLarge = true
+                    problems.append(
+                        "\(name): is \(bytes) bytes as a record; the broker takes at most \(maxRecordBytes) "
+                            + "(max.message.bytes): make its 'data' smaller")
+                    continue
+                }
                 accepted.ids.append(id)
                 accepted.messages.append(message)
+                accepted.fingerprints.append(
+                    AcceptedIDs.fingerprint(text: item["text"], data: item["data"], key: item["key"]))
+                accepted.contents.append(AcceptedIDs.fingerprint(text: item["text"], data: item["data"], key: nil))
             case .failure(let problem):
                 problems.append("\(name): \(problem.text)")
             }
@@ -67,7 +98,7 @@ public struct EventIntake: Sendable {
         if let duplicate = Dictionary(grouping: accepted.ids, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             problems.append("id '\(duplicate)' appears more than once in the request")
         }
-        guard problems.isEmpty else { throw IntakeError(problems) }
+        guard problems.isEmpty else { throw IntakeError(problems, tooLarge: tooLarge) }
         return accepted
     }
 
@@ -130,6 +161,11 @@ public struct EventIntake: Sendable {
 /// Everything wrong with a request body, one line per problem.
 public struct IntakeError: Error, CustomStringConvertible {
     public let problems: [String]
-    public init(_ problems: [String]) { self.problems = problems }
+    /// An event is larger than the broker takes (413 rather than 400).
+    public let tooLarge: Bool
+    public init(_ problems: [String], tooLarge: Bool = false) {
+        self.problems = problems
+        self.tooLarge = tooLarge
+    }
     public var description: String { problems.joined(separator: "; ") }
 }
