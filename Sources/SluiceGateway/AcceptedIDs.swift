@@ -1,8 +1,8 @@
 import Foundation
 import SluiceJSON
 
-/// The ids of events this gateway produced, each with the event as posted (its
-/// canonical JSON: keys sorted, no spaces), so that a reused id can be told apart from
+/// The ids of events this gateway produced, each with a fingerprint of the event as
+/// posted (of its canonical JSON: keys sorted, no spaces), so that a reused id can be told apart from
 /// a retry: the same id with the same event is a retry and is not produced again; the
 /// same id with a different event is refused (409). Bounded: the oldest are forgotten
 /// first. Thread-safe.
@@ -19,7 +19,7 @@ final class AcceptedIDs: @unchecked Sendable {
     }
 
     private struct Entry {
-        var fingerprint: String
+        var fingerprint: EventFingerprint
         var confirmed: Bool
     }
 
@@ -36,7 +36,10 @@ final class AcceptedIDs: @unchecked Sendable {
     /// flight, nothing is reserved.
     /// - Parameter known: the `content` fingerprint of a result seen on the output topic
     ///   for an id this gateway did not produce (nil: none).
-    func claim(_ events: [(id: String, fingerprint: String, content: String)], known: (String) -> String?) -> [Claim] {
+    func claim(
+        _ events: [(id: String, fingerprint: EventFingerprint, content: EventFingerprint)],
+        known: (String) -> EventFingerprint?
+    ) -> [Claim] {
         lock.lock()
         defer { lock.unlock() }
         let claims = events.map { event -> Claim in
@@ -81,11 +84,30 @@ final class AcceptedIDs: @unchecked Sendable {
     }
 
     /// What identifies an event as posted: its `text`, `data` and `key`, canonically.
-    static func fingerprint(text: JSONValue?, data: JSONValue?, key: JSONValue?) -> String {
+    static func fingerprint(text: JSONValue?, data: JSONValue?, key: JSONValue?) -> EventFingerprint {
         var fields: [String: JSONValue] = [:]
         fields["text"] = text
         fields["data"] = data
         fields["key"] = key
-        return JSONValue.object(fields).serialized()
+        return EventFingerprint(JSONValue.object(fields).serialized())
+    }
+}
+
+/// 128 bits of SipHash (Swift's `Hasher`, seeded at random per process) of an event's
+/// canonical JSON: the memory of ids holds these, not whole events. The seed is
+/// unknown outside the process, so a caller cannot make two different events match.
+public struct EventFingerprint: Hashable, Sendable {
+    let first: Int
+    let second: Int
+
+    init(_ canonical: String) {
+        var one = Hasher()
+        one.combine(0 as UInt8)
+        one.combine(canonical)
+        var two = Hasher()
+        two.combine(1 as UInt8)
+        two.combine(canonical)
+        first = one.finalize()
+        second = two.finalize()
     }
 }

@@ -28,11 +28,11 @@ public struct EventIntake: Sendable {
     public struct Accepted: Sendable {
         public var ids: [String]
         public var messages: [KafkaProducerMessage]
-        /// Per event, what identifies it as posted (`text`, `data`, `key`), canonical JSON:
+        /// Per event, what identifies it as posted (`text`, `data`, `key`):
         /// the same id with the same fingerprint is a retry.
-        public var fingerprints: [String] = []
+        public var fingerprints: [EventFingerprint] = []
         /// Per event, `text` and `data` only: compared with a result seen on the output topic.
-        public var contents: [String] = []
+        public var contents: [EventFingerprint] = []
     }
 
     /// Kafka's overhead on one record in a batch of its own (batch header and record framing).

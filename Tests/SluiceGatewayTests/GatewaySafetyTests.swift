@@ -252,6 +252,33 @@ final class GatewaySafetyTests: GatewayTestCase {
         XCTAssertEqual(keys, ["r-1"], "the first event only, once")
     }
 
+    /// An id this gateway did not produce (another replica did, or it did before a
+    /// restart) is known from its result on the output topic.
+    func testAnIDSeenOnTheOutputTopicIsNotReusedEither() throws {
+        let workflow = try relayWorkflow()
+        let gateway = try startGateway(workflow)
+        let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+        defer { producer.close() }
+        let done = JSONValue.object([
+            "id": .string("elsewhere-1"), "created_at": .int(1), "text": .string("hi"),
+            "data": .object(["n": .int(1)]),
+        ])
+        XCTAssertTrue(
+            try producer.sendBatch([
+                KafkaProducerMessage(topic: "done", key: "elsewhere-1", value: Array(done.serialized().utf8))
+            ]).allSatisfy(\.isDelivered))
+        XCTAssertEqual(try waitForResult(gateway, id: "elsewhere-1").status, 200)
+        let path = "/v1/workflows/relay/events"
+        let same = try http(gateway, "POST", path, body: #"{"text": "hi", "data": {"n": 1}, "id": "elsewhere-1"}"#)
+        XCTAssertEqual(same.status, 202, same.body)
+        let other = try http(gateway, "POST", path, body: #"{"text": "bye", "id": "elsewhere-1"}"#)
+        XCTAssertEqual(other.status, 409, other.body)
+        XCTAssertEqual(
+            try http(gateway, "POST", path, body: #"{"text": "new", "id": "elsewhere-2"}"#).status, 202)
+        let keys = try readAll("posts", expecting: 1).map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        XCTAssertEqual(keys, ["elsewhere-2"], "the retry of an event already out is not produced again")
+    }
+
     // MARK: Atomic batches
 
     func testABatchWithAnEventPastTheBrokersLimitProducesNothing() throws {
