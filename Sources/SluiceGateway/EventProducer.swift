@@ -119,7 +119,7 @@ final class EventProducer: @unchecked Sendable {
         lock.unlock()
         logger.error("the producer had a fatal error (\(reason)); made a new one")
         // Closing flushes: off the request path.
-        DispatchQueue.global().async { broken.close(flushTimeoutMs: 0) }
+        DispatchQueue(label: "sluice.gateway.producer-close").async { broken.close(flushTimeoutMs: 0) }
     }
 
     func close() {

@@ -72,11 +72,11 @@ public final class Gateway: @unchecked Sendable {
             logger: logger)
         try follower.start()
         self.follower = follower
-        readiness = SharedView(maxAge: 1) { [workflow, config, options] in
+        readiness = SharedView(maxAge: 1, waitsForFresh: true) { [workflow, config, options] in
             Self.probe(workflow: workflow, config: config, options: options, producer: producer, follower: follower)
         }
         let settings = options.registry ?? RegistrySettings()
-        statusView = SharedView(maxAge: options.statusRefreshSeconds) { [workflow, config] in
+        statusView = SharedView(maxAge: options.statusRefreshSeconds, waitsForFresh: false) { [workflow, config] in
             Result { () throws(StatusFailure) in
                 do {
                     return try StatusReport.read(

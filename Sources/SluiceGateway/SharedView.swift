@@ -1,20 +1,28 @@
 import Foundation
 
 /// A value that is expensive to build (it reads the broker) served to any number of
-/// requests: it is rebuilt at most once per `maxAge` seconds, by one request at a
-/// time; while one rebuilds, the others get the previous value at once (or, before
-/// the first value exists, wait for that first build). Thread-safe.
+/// requests: it is rebuilt at most once per `maxAge` seconds, one build at a time.
+/// Once it is older than that, the next request starts a rebuild and either waits for
+/// it (`waitsForFresh`: readiness, which must not answer from the past) or gets the
+/// previous value at once (status); requests during a rebuild get the previous
+/// value, and before the first value exists they wait for it. Thread-safe.
 final class SharedView<Value: Sendable>: @unchecked Sendable {
     private let maxAge: TimeInterval
+    private let waitsForFresh: Bool
     private let build: @Sendable () -> Value
+    /// Builds block on the broker for up to seconds: on a queue of their own (a serial
+    /// queue gets its own thread), never on Dispatch's shared, width-limited queue,
+    /// which would leave request handlers without threads meanwhile.
+    private let queue = DispatchQueue(label: "sluice.gateway.shared-view")
     private let lock = NSLock()
     private var last: (at: Date, value: Value)?
     private var building = false
     private var waiting: [CheckedContinuation<Value, Never>] = []
     private(set) var builds = 0
 
-    init(maxAge: TimeInterval, build: @escaping @Sendable () -> Value) {
+    init(maxAge: TimeInterval, waitsForFresh: Bool, build: @escaping @Sendable () -> Value) {
         self.maxAge = maxAge
+        self.waitsForFresh = waitsForFresh
         self.build = build
     }
 
@@ -22,6 +30,8 @@ final class SharedView<Value: Sendable>: @unchecked Sendable {
     private enum Step {
         case have(Value, Date)
         case rebuild
+        /// Serve this, and rebuild in the background.
+        case refresh(Value, Date)
         case wait
     }
 
@@ -30,6 +40,7 @@ final class SharedView<Value: Sendable>: @unchecked Sendable {
             if let last, Date().timeIntervalSince(last.at) < maxAge { return .have(last.value, last.at) }
             if building { return last.map { .have($0.value, $0.at) } ?? .wait }
             building = true
+            if let last, !waitsForFresh { return .refresh(last.value, last.at) }
             return .rebuild
         }
         switch step {
@@ -47,21 +58,30 @@ final class SharedView<Value: Sendable>: @unchecked Sendable {
                 }
             }
             return (value, lock.withLock { last?.at ?? Date() })
+        case .refresh(let value, let at):
+            queue.async { [self] in finish(build()) }
+            return (value, at)
         case .rebuild:
             let build = self.build
             let value = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: build()) }
+                queue.async { continuation.resume(returning: build()) }
             }
-            let now = Date()
-            let waiters = lock.withLock { () -> [CheckedContinuation<Value, Never>] in
-                last = (now, value)
-                building = false
-                builds += 1
-                defer { waiting = [] }
-                return waiting
-            }
-            for waiter in waiters { waiter.resume(returning: value) }
-            return (value, now)
+            return (value, finish(value))
         }
+    }
+
+    /// Stores a new value and hands it to the requests waiting for it.
+    @discardableResult
+    private func finish(_ value: Value) -> Date {
+        let now = Date()
+        let waiters = lock.withLock { () -> [CheckedContinuation<Value, Never>] in
+            last = (now, value)
+            building = false
+            builds += 1
+            defer { waiting = [] }
+            return waiting
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
+        return now
     }
 }
