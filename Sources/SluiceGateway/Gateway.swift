@@ -101,6 +101,7 @@ public final class Gateway: @unchecked Sendable {
         }
         let port = try server.start()
         self.server = server
+        statusView?.prime()
         announce(port: port)
         logger.info("gateway for \(workflow.name) at http://\(options.host):\(port)/ (dashboard), API under /v1")
         return port

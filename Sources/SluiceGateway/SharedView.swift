@@ -70,6 +70,16 @@ final class SharedView<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// Starts the first build now, in the background, so that the first requests need not wait.
+    func prime() {
+        let start = lock.withLock { () -> Bool in
+            guard last == nil, !building else { return false }
+            building = true
+            return true
+        }
+        if start { queue.async { [self] in finish(build()) } }
+    }
+
     /// Stores a new value and hands it to the requests waiting for it.
     @discardableResult
     private func finish(_ value: Value) -> Date {
