@@ -7,8 +7,9 @@ import SluiceKafka
 /// and waits for their delivery reports, which come within `produceTimeoutMs`
 /// (`message.timeout.ms`), so no request waits behind another's broker outage.
 ///
-/// After librdkafka raises a fatal error the producer is closed and a new one made,
-/// so the gateway recovers without a restart; `/readyz` says so meanwhile.
+/// After librdkafka raises a fatal error, or the broker refuses the producer's id
+/// (`isBroken`), the producer is closed and a new one made, so the gateway recovers
+/// without a restart; `/readyz` says so meanwhile.
 final class EventProducer: @unchecked Sendable {
     enum Failure: Error {
         /// The broker did not acknowledge (in time); the first error, and how many were acknowledged.
@@ -53,10 +54,10 @@ final class EventProducer: @unchecked Sendable {
                 continue
             }
             if firstError == nil { firstError = error }
-            if error.isFatal || error.code == .fatal { fatal = true }
+            if Self.isBroken(error) { fatal = true }
         }
         guard let firstError else { return .success(()) }
-        if fatal || producer.fatalError != nil { rebuild(after: producer) }
+        if fatal || producer.fatalError != nil { rebuild(after: producer, because: "\(firstError)") }
         return .failure(.notAcknowledged("\(firstError)", acknowledged: acknowledged))
     }
 
@@ -90,6 +91,19 @@ final class EventProducer: @unchecked Sendable {
         }
     }
 
+    /// Errors after which this producer will never deliver again: librdkafka's fatal
+    /// ones, and the broker's verdicts on its producer id or epoch, which librdkafka
+    /// reports per record without raising a fatal error. Tansu answers PRODUCER_FENCED
+    /// (90) to every later record of an idempotent producer whose requests timed out
+    /// while it was paused.
+    static func isBroken(_ error: KafkaError) -> Bool {
+        error.isFatal || error.code == .fatal || brokenStates.contains(error.code.rawValue)
+    }
+
+    /// OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_PRODUCER_ID_MAPPING,
+    /// UNKNOWN_PRODUCER_ID, PRODUCER_FENCED.
+    static let brokenStates: Set<Int32> = [45, 47, 49, 59, 90]
+
     /// nil when usable; else what is wrong. Rebuilds a producer that has a fatal error.
     func check() -> String? {
         guard let producer = lock.withLock({ current }) else { return "stopped" }
@@ -101,8 +115,8 @@ final class EventProducer: @unchecked Sendable {
     }
 
     /// Replaces `broken` (once, however many requests saw it fail) with a new producer.
-    private func rebuild(after broken: KafkaProducer) {
-        let reason = broken.fatalError.map { "\($0)" } ?? "fatal delivery error"
+    private func rebuild(after broken: KafkaProducer, because delivery: String? = nil) {
+        let reason = broken.fatalError.map { "\($0)" } ?? delivery ?? "fatal delivery error"
         lock.lock()
         guard current === broken else {
             lock.unlock()
@@ -117,7 +131,7 @@ final class EventProducer: @unchecked Sendable {
             return
         }
         lock.unlock()
-        logger.error("the producer had a fatal error (\(reason)); made a new one")
+        logger.error("the producer cannot deliver any more (\(reason)); made a new one")
         // Closing flushes: off the request path.
         DispatchQueue(label: "sluice.gateway.producer-close").async { broken.close(flushTimeoutMs: 0) }
     }

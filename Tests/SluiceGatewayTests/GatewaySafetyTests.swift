@@ -329,6 +329,43 @@ final class GatewaySafetyTests: GatewayTestCase {
         XCTAssertEqual(lag, 0, "the follower's lag is part of readiness")
     }
 
+    /// A broker frozen for longer than the produce timeout: the posts meanwhile are
+    /// answered 503 within that timeout, and once it is back posts go through again and
+    /// the gateway is ready (Tansu fences the producer whose requests timed out).
+    func testAfterABrokerPausePastTheProduceTimeoutPostsGoThroughAgain() throws {
+        let workflow = try relayWorkflow()
+        let gateway = try startGateway(workflow) {
+            $0.produceTimeoutMs = 2_000
+            $0.registry = nil
+        }
+        let path = "/v1/workflows/relay/events"
+        XCTAssertEqual(try http(gateway, "POST", path, body: #"{"text": "before", "id": "p-0"}"#).status, 202)
+        let pid = broker.pid
+        kill(pid, SIGSTOP)
+        var resumed = false
+        defer { if !resumed { kill(pid, SIGCONT) } }
+        let started = Date()
+        let during = try http(gateway, "POST", path, body: #"{"text": "during", "id": "p-1"}"#)
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertEqual(during.status, 503, during.body)
+        XCTAssertLessThan(waited, 6, "answered within the produce timeout, not queued")
+        Thread.sleep(forTimeInterval: 2)
+        kill(pid, SIGCONT)
+        resumed = true
+        var attempts = 0
+        var after = try http(gateway, "POST", path, body: #"{"text": "after", "id": "p-2"}"#)
+        let deadline = Date().addingTimeInterval(30)
+        while after.status != 202 && Date() < deadline {
+            attempts += 1
+            Thread.sleep(forTimeInterval: 0.5)
+            after = try http(gateway, "POST", path, body: #"{"text": "after", "id": "p-2"}"#)
+        }
+        XCTAssertEqual(after.status, 202, "after \(attempts) retries: \(after.body)")
+        Thread.sleep(forTimeInterval: 1.1)
+        let ready = try http(gateway, "GET", "/readyz")
+        XCTAssertEqual(ready.status, 200, ready.body)
+    }
+
     // MARK: Bounds
 
     func testIdleConnectionsAndUnfinishedHeadsAreClosed() throws {
