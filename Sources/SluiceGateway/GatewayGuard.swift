@@ -55,16 +55,25 @@ struct GatewayGuard: RouterMiddleware {
 }
 
 extension GatewayRoute {
+    /// Each route's path split into segments once, for `matching`.
+    private static let templates: [(route: GatewayRoute, segments: [Substring])] = all.map {
+        ($0, $0.path.split(separator: "/", omittingEmptySubsequences: false))
+    }
+
     /// The routes whose path template matches `path` (one per method served there).
     static func matching(path: String) -> [GatewayRoute] {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        return all.filter { route in
-            let template = route.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-            guard template.count == segments.count else { return false }
-            return zip(template, segments).allSatisfy { pattern, segment in
-                pattern.hasPrefix("{") ? !segment.isEmpty : pattern == segment
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var found: [GatewayRoute] = []
+        for (route, template) in templates where template.count == segments.count {
+            var matches = true
+            for (pattern, segment) in zip(template, segments)
+            where pattern.first == "{" ? segment.isEmpty : pattern != segment {
+                matches = false
+                break
             }
+            if matches { found.append(route) }
         }
+        return found
     }
 }
 
