@@ -95,10 +95,12 @@ public struct EventIntake: Sendable {
                 problems.append("\(name): \(problem.text)")
             }
         }
+        var conflict = false
         if let duplicate = Dictionary(grouping: accepted.ids, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
-            problems.append("id '\(duplicate)' appears more than once in the request")
+            problems.append("id '\(duplicate)' appears more than once in the request: give each event its own id")
+            conflict = true
         }
-        guard problems.isEmpty else { throw IntakeError(problems, tooLarge: tooLarge) }
+        guard problems.isEmpty else { throw IntakeError(problems, tooLarge: tooLarge, conflict: conflict) }
         return accepted
     }
 
@@ -115,7 +117,8 @@ public struct EventIntake: Sendable {
         guard let string = text.stringValue else {
             return .failure(Problem("'text' must be a string, got \(text.typeName)"))
         }
-        guard !string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        // White space as JSON Schema's (ECMAScript's) `\s`, so that the OpenAPI pattern `\S` says the same.
+        guard !string.unicodeScalars.allSatisfy(Self.isSpace) else {
             return .failure(Problem("'text' is empty"))
         }
         guard string.utf8.count <= workflow.limits.maxTextBytes else {
@@ -128,11 +131,13 @@ public struct EventIntake: Sendable {
         switch fields["id"] {
         case nil, .null?: id = EventStamp.newID()
         case .string(let given)?:
-            guard !given.isEmpty, given.utf8.count <= 200 else {
-                return .failure(Problem("'id' must be 1 to 200 bytes"))
+            guard !given.isEmpty, given.unicodeScalars.count <= 200 else {
+                return .failure(Problem("'id' must be 1 to 200 characters"))
             }
             id = given
         case .int(let number)?: id = String(number)
+        case .double(let number)? where number == number.rounded() && abs(number) < 9e15:
+            id = String(Int64(number))  // 7.0 is the integer 7 to JSON Schema
         case let other?: return .failure(Problem("'id' must be a string, got \(other.typeName)"))
         }
         if let data = fields["data"], case .object = data {
@@ -158,14 +163,29 @@ public struct EventIntake: Sendable {
     }
 }
 
+extension EventIntake {
+    /// ECMAScript's white space and line terminators (what `\s` matches).
+    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
 /// Everything wrong with a request body, one line per problem.
 public struct IntakeError: Error, CustomStringConvertible {
     public let problems: [String]
     /// An event is larger than the broker takes (413 rather than 400).
     public let tooLarge: Bool
-    public init(_ problems: [String], tooLarge: Bool = false) {
+    /// Two events share an id (409 rather than 400).
+    public let conflict: Bool
+    public init(_ problems: [String], tooLarge: Bool = false, conflict: Bool = false) {
         self.problems = problems
         self.tooLarge = tooLarge
+        self.conflict = conflict
     }
     public var description: String { problems.joined(separator: "; ") }
 }

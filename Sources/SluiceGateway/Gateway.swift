@@ -170,7 +170,10 @@ public final class Gateway: @unchecked Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(workflow: workflow.name, nonce: nonce))))
         case .openapi:
             return json(
-                .ok, GatewayRoute.openAPIDocument(workflow: workflow.name, authRequired: !options.tokens.isEmpty))
+                .ok,
+                GatewayRoute.openAPIDocument(
+                    workflow: workflow.name, authRequired: !options.tokens.isEmpty,
+                    maxTextBytes: workflow.limits.maxTextBytes, maxEvents: options.maxEventsPerRequest))
         case .healthz:
             return json(.ok, .object(["status": .string("ok")]))
         case .readyz:
@@ -247,7 +250,7 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             return .refused(
                 json(
-                    error.tooLarge ? .contentTooLarge : .badRequest,
+                    error.tooLarge ? .contentTooLarge : error.conflict ? .conflict : .badRequest,
                     .object([
                         "error": .string(
                             error.problems.count == 1
@@ -347,8 +350,11 @@ public final class Gateway: @unchecked Sendable {
     private func predict(_ request: Request) async -> Response {
         var timeout = options.predictTimeoutMs
         if let given = request.uri.queryParameters["timeout_ms"] {
-            guard let value = Int(given), value > 0 else {
-                return error(.badRequest, "timeout_ms must be a positive whole number of milliseconds")
+            guard let value = Int(given), value > 0, value <= Int(Int32.max) else {
+                return error(
+                    .badRequest,
+                    "timeout_ms must be a whole number of milliseconds from 1 to \(Int32.max) (at most \(options.maxPredictTimeoutMs) is waited)"
+                )
             }
             timeout = min(value, options.maxPredictTimeoutMs)
         }

@@ -108,7 +108,13 @@ public struct GatewayRoute: Sendable {
     public var needsToken: Bool { path.hasPrefix("/v1/") }
 
     /// The OpenAPI 3.1 document for `all`.
-    public static func openAPIDocument(workflow: String, authRequired: Bool) -> JSONValue {
+    /// - Parameters:
+    ///   - maxTextBytes: the workflow's `limits.max_text_bytes` (the schema's `maxLength`
+    ///     of `text`, in characters: exact for ASCII).
+    ///   - maxEvents: most events in one POST.
+    public static func openAPIDocument(
+        workflow: String, authRequired: Bool, maxTextBytes: Int = 10_000, maxEvents: Int = 1_000
+    ) -> JSONValue {
         var paths: [String: [String: JSONValue]] = [:]
         for route in all {
             var operation: [String: JSONValue] = [
@@ -128,17 +134,23 @@ public struct GatewayRoute: Sendable {
             ]
             var parameters: [JSONValue] = []
             for name in route.pathParameters {
+                // The gateway serves one workflow: any other name is a 404.
+                let schema: JSONValue =
+                    name == "name"
+                    ? .object(["type": .string("string"), "enum": .array([.string(workflow)])])
+                    : .object(["type": .string("string"), "minLength": .int(1)])
                 parameters.append(
                     .object([
-                        "name": .string(name), "in": .string("path"), "required": .bool(true),
-                        "schema": .object(["type": .string("string")]),
+                        "name": .string(name), "in": .string("path"), "required": .bool(true), "schema": schema,
                     ]))
             }
             if route.id == .predict {
                 parameters.append(
                     .object([
                         "name": .string("timeout_ms"), "in": .string("query"), "required": .bool(false),
-                        "schema": .object(["type": .string("integer"), "minimum": .int(1)]),
+                        "schema": .object([
+                            "type": .string("integer"), "minimum": .int(1), "maximum": .int(Int64(Int32.max)),
+                        ]),
                     ]))
             }
             if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
@@ -147,7 +159,15 @@ public struct GatewayRoute: Sendable {
                 let schema: JSONValue =
                     route.id == .predict
                     ? single
-                    : .object(["oneOf": .array([single, .object(["type": .string("array"), "items": single])])])
+                    : .object([
+                        "oneOf": .array([
+                            single,
+                            .object([
+                                "type": .string("array"), "items": single, "minItems": .int(1),
+                                "maxItems": .int(Int64(maxEvents)),
+                            ]),
+                        ])
+                    ])
                 operation["requestBody"] = .object([
                     "required": .bool(true),
                     "content": .object(["application/json": .object(["schema": schema])]),
@@ -172,12 +192,35 @@ public struct GatewayRoute: Sendable {
                         "type": .string("object"),
                         "required": .array([.string("text")]),
                         "properties": .object([
-                            "text": .object(["type": .string("string"), "minLength": .int(1)]),
-                            "id": .object(["type": .string("string"), "description": .string("Default: a new UUID")]),
+                            "text": .object([
+                                "type": .string("string"), "minLength": .int(1), "pattern": .string("\\S"),
+                                "maxLength": .int(Int64(maxTextBytes)),
+                                "description": .string(
+                                    "Not only white space; at most \(maxTextBytes) bytes of UTF-8 (limits.max_text_bytes)"
+                                ),
+                            ]),
+                            "id": .object([
+                                "oneOf": .array([
+                                    .object([
+                                        "type": .string("string"), "minLength": .int(1), "maxLength": .int(200),
+                                    ]),
+                                    .object(["type": .string("integer")]),
+                                    .object(["type": .string("null")]),
+                                ]),
+                                "description": .string(
+                                    "Default (absent or null): a new UUID. Reused with another event: 409"),
+                            ]),
                             "key": .object([
                                 "type": .string("string"), "description": .string("Record key; default the id"),
                             ]),
                             "data": .object(["type": .string("object"), "description": .string("Carried untouched")]),
+                        ]),
+                        // Fields Sluice sets itself.
+                        "not": .object([
+                            "anyOf": .array(
+                                ["embedding", "hops", "created_at", "workflow"].map {
+                                    .object(["required": .array([.string($0)])])
+                                })
                         ]),
                     ])
                 ]),

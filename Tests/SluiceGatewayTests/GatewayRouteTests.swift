@@ -55,7 +55,7 @@ final class GatewayRouteTests: GatewayTestCase {
             (#"{"text": "   "}"#, 400, "'text' is empty"),
             (#"[]"#, 400, "empty"),
             (#""just a string""#, 400, "must be a JSON object"),
-            (#"[{"text": "ok"}, {"text": "dup", "id": "x"}, {"text": "dup", "id": "x"}]"#, 400, "more than once"),
+            (#"[{"text": "ok"}, {"text": "dup", "id": "x"}, {"text": "dup", "id": "x"}]"#, 409, "more than once"),
             (#"{"text": "\#(String(repeating: "a", count: 1_001))"}"#, 400, "limit is 1000"),
             (#"{"text": "sneaky", "hops": []}"#, 400, "set by Sluice"),
             (#"{"text": "\#(String(repeating: "b", count: 5_000))"}"#, 413, "larger than 4096 bytes"),
