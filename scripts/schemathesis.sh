@@ -59,5 +59,7 @@ done
 [ "$code" = 200 ] || { cat "$work/worker.log" "$work/gateway.log" >&2; die "the gateway's predict never answered 200"; }
 
 echo "schemathesis: ${seconds} s against $base/openapi.json"
+# From the scratch folder: its example database (.schemathesis/) goes away with it.
+cd "$work"
 "$st" --config-file "$root/scripts/schemathesis/schemathesis.toml" run "$base/openapi.json" \
   --max-time "$seconds" --request-timeout 15 --no-color
