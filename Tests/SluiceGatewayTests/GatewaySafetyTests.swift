@@ -387,6 +387,30 @@ final class GatewaySafetyTests: GatewayTestCase {
         XCTAssertTrue(kept.read(timeout: 5).closed, "closed after a second idle")
     }
 
+    /// A body trickled in slower than the body deadline is answered 408 and produces nothing.
+    func testABodySentTooSlowlyIsRefused() throws {
+        let workflow = try relayWorkflow()
+        let gateway = try startGateway(workflow) {
+            $0.bodyTimeoutSeconds = 1
+            $0.idleTimeoutSeconds = 5
+        }
+        let body = #"{"text": "slow", "id": "slow-body"}"#
+        let connection = try RawConnection(port: gateway.port!)
+        try connection.send(
+            "POST /v1/workflows/relay/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n")
+        let started = Date()
+        var answer = ""
+        for character in body where answer.isEmpty && Date().timeIntervalSince(started) < 10 {
+            try? connection.send(String(character))
+            answer = connection.read(until: "\r\n\r\n", timeout: 0.3).text
+        }
+        if answer.isEmpty { answer = connection.read(until: "\r\n\r\n", timeout: 3).text }
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408"), answer)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertEqual(try readAll("posts", expecting: 0, timeout: 1).count, 0, "nothing was produced")
+    }
+
     func testConcurrentRequestsAndPredictWaitersAreCapped() throws {
         let workflow = try relayWorkflow()
         // No worker: a predict waits its whole timeout.
