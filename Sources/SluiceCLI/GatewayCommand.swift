@@ -25,8 +25,11 @@ struct GatewayCommand: ParsableCommand {
             Events are answered 202 only once the broker has acknowledged them. Results are kept \
             in a bounded cache fed by reading the output and dead-letter topics (--cache-size), \
             including the last --backfill records per partition from before the gateway started.
-            With --token or --tokens-file, the POST routes need 'Authorization: Bearer TOKEN'.
-            The gateway binds to 127.0.0.1 unless --host says otherwise.
+            With tokens (--tokens-file, SLUICE_GATEWAY_TOKENS or --token), every route under /v1 \
+            needs 'Authorization: Bearer TOKEN': the POST routes one of scope write, the others \
+            read or write. /, /healthz, /readyz, /metrics and /openapi.json stay open.
+            The gateway binds to 127.0.0.1 unless --host says otherwise, and refuses any other \
+            address without tokens unless --insecure is given.
             """)
 
     @Option(name: .long, help: "The workflow file whose input the gateway feeds and whose output it reads.")
@@ -36,12 +39,35 @@ struct GatewayCommand: ParsableCommand {
 
     @Option(name: .long, help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on (0: any free port, printed at start).") var port = 8080
-    @Option(name: .customLong("token"), help: "A bearer token accepted on the POST routes (repeatable).")
+    @Option(
+        name: .customLong("token"),
+        help: "A bearer token of scope write (repeatable). Visible to other users in `ps`: prefer --tokens-file.")
     var tokens: [String] = []
     @Option(
-        name: .customLong("tokens-file"), help: "A file of accepted bearer tokens, one per line ('#' starts a comment)."
-    )
+        name: .customLong("tokens-file"),
+        help: """
+            A file of accepted bearer tokens, one per line as 'TOKEN [read|write]' (scope write when left out; \
+            '#' starts a comment). SLUICE_GATEWAY_TOKENS holds the same lines, separated by newlines or commas.
+            """)
     var tokensFile: String?
+    @Flag(name: .long, help: "Serve on an address other than loopback without tokens.") var insecure = false
+    @Option(
+        name: .customLong("allow-origin"),
+        help: "An origin (https://host[:port]) whose pages may call the gateway, besides its own (repeatable).")
+    var allowOrigins: [String] = []
+    @Option(
+        name: .customLong("produce-timeout-ms"),
+        help: "How long the broker has to acknowledge a POST's events (then 503).")
+    var produceTimeoutMs = 10_000
+    @Option(
+        name: .customLong("idle-timeout-s"),
+        help: "Close connections idle, or slow to send their request, for this long.")
+    var idleTimeoutSeconds = 30.0
+    @Option(
+        name: .customLong("max-concurrent-requests"), help: "Requests handled at once (past it: 503, Retry-After).")
+    var maxConcurrentRequests = 512
+    @Option(name: .customLong("max-predict-waiters"), help: "Predict calls waiting at once (past it: 503).")
+    var maxPredictWaiters = 1_000
     @Option(name: .customLong("predict-timeout-ms"), help: "How long predict waits for a result by default.")
     var predictTimeoutMs = 10_000
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (larger: 413).")
@@ -60,20 +86,43 @@ struct GatewayCommand: ParsableCommand {
         for token in tokens where token.isEmpty || token.contains(where: \.isWhitespace) {
             throw ValidationError("--token values must be non-empty and contain no spaces")
         }
+        guard produceTimeoutMs > 0, idleTimeoutSeconds > 0, maxConcurrentRequests > 0, maxPredictWaiters > 0 else {
+            throw ValidationError(
+                "--produce-timeout-ms, --idle-timeout-s, --max-concurrent-requests and --max-predict-waiters must be positive"
+            )
+        }
+        for origin in allowOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+            throw ValidationError("--allow-origin takes an origin such as https://example.com, not '\(origin)'")
+        }
     }
 
-    static func readTokens(_ path: String) throws -> [String] {
+    static func readTokens(_ path: String) throws -> [String: TokenScope] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CLIError("cannot read the tokens file '\(path)': give a readable file with one token per line")
         }
-        let tokens = text.split(whereSeparator: \.isNewline)
-            .map {
-                $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let tokens = try parseTokens(text, from: "the tokens file '\(path)'")
         guard !tokens.isEmpty else {
             throw CLIError("the tokens file '\(path)' holds no token: put one token per line")
+        }
+        return tokens
+    }
+
+    /// Lines (or comma-separated entries) of 'TOKEN [read|write]'; '#' starts a comment.
+    static func parseTokens(_ text: String, from source: String) throws -> [String: TokenScope] {
+        var tokens: [String: TokenScope] = [:]
+        for line in text.split(whereSeparator: { $0.isNewline || $0 == "," }) {
+            let content =
+                line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let words = content.split(whereSeparator: \.isWhitespace).map(String.init)
+            guard let token = words.first else { continue }
+            guard words.count <= 2 else {
+                throw CLIError(
+                    "\(source): '\(content.trimmingCharacters(in: .whitespaces))' is not 'TOKEN [read|write]'")
+            }
+            guard let scope = words.count == 2 ? TokenScope(rawValue: words[1].lowercased()) : .write else {
+                throw CLIError("\(source): the scope of a token is read or write, not '\(words[1])'")
+            }
+            tokens[token] = scope
         }
         return tokens
     }
@@ -84,7 +133,19 @@ struct GatewayCommand: ParsableCommand {
         options.host = host
         options.registry = RegistrySettings(topic: SluiceEnvironment.registryTopic)
         options.port = port
-        options.tokens = Set(tokens + (try tokensFile.map(Self.readTokens) ?? []))
+        var accepted = Dictionary(tokens.map { ($0, TokenScope.write) }, uniquingKeysWith: { $1 })
+        if let text = ProcessInfo.processInfo.environment["SLUICE_GATEWAY_TOKENS"], !text.isEmpty {
+            accepted.merge(try Self.parseTokens(text, from: "SLUICE_GATEWAY_TOKENS")) { $1 }
+        }
+        if let tokensFile { accepted.merge(try Self.readTokens(tokensFile)) { $1 } }
+        options.tokens = accepted
+        options.insecure = insecure
+        options.allowedOrigins = Set(allowOrigins)
+        options.produceTimeoutMs = produceTimeoutMs
+        options.idleTimeoutSeconds = idleTimeoutSeconds
+        options.maxConcurrentRequests = maxConcurrentRequests
+        options.maxPredictWaiters = maxPredictWaiters
+        if let refusal = options.bindRefusal { throw CLIError(refusal) }
         options.predictTimeoutMs = predictTimeoutMs
         options.maxBodyBytes = maxBodyBytes
         options.maxEventsPerRequest = maxEvents
@@ -98,7 +159,7 @@ struct GatewayCommand: ParsableCommand {
                 gateway.service { bound in
                     print(
                         "gateway for \(name): http://\(host):\(bound)/ (dashboard), API under /v1, "
-                            + "OpenAPI at /openapi.json\(guarded ? "; POST routes need a bearer token" : "")")
+                            + "OpenAPI at /openapi.json\(guarded ? "; /v1 routes need a bearer token" : "")")
                     fflush(nil)
                 }
             ], logger: logger)

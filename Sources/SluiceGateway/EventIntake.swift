@@ -14,15 +14,34 @@ import SluiceWorkflow
 public struct EventIntake: Sendable {
     public let workflow: Workflow
     public let maxEvents: Int
+    /// The largest record the broker takes (key, value and headers, with Kafka's
+    /// per-record overhead): an event past it refuses the whole request before anything
+    /// is produced, so a request is never half produced.
+    public let maxRecordBytes: Int
 
-    public init(workflow: Workflow, maxEvents: Int) {
+    public init(workflow: Workflow, maxEvents: Int, maxRecordBytes: Int = 1_000_000) {
         self.workflow = workflow
         self.maxEvents = maxEvents
+        self.maxRecordBytes = maxRecordBytes
     }
 
     public struct Accepted: Sendable {
         public var ids: [String]
         public var messages: [KafkaProducerMessage]
+        /// Per event, what identifies it as posted (`text`, `data`, `key`):
+        /// the same id with the same fingerprint is a retry.
+        public var fingerprints: [EventFingerprint] = []
+        /// Per event, `text` and `data` only: compared with a result seen on the output topic.
+        public var contents: [EventFingerprint] = []
+    }
+
+    /// Kafka's overhead on one record in a batch of its own (batch header and record framing).
+    static let recordOverhead = 80
+
+    /// The size of `message` as the broker counts it, near enough (never less).
+    public static func recordBytes(_ message: KafkaProducerMessage) -> Int {
+        recordOverhead + (message.key?.count ?? 0) + message.value.count
+            + message.headers.reduce(0) { $0 + 10 + $1.key.utf8.count + ($1.value?.count ?? 0) }
     }
 
     /// - Parameters:
@@ -53,21 +72,35 @@ public struct EventIntake: Sendable {
             ])
         }
         var problems: [String] = []
+        var tooLarge = false
         var accepted = Accepted(ids: [], messages: [])
         for (index, item) in items.enumerated() {
             let name = items.count == 1 ? "the event" : "event \(index)"
             switch record(item, traceparent: traceparent) {
             case .success(let (id, message)):
+                let bytes = Self.recordBytes(message)
+                guard bytes <= maxRecordBytes else {
+                    tooLarge = true
+                    problems.append(
+                        "\(name): is \(bytes) bytes as a record; the broker takes at most \(maxRecordBytes) "
+                            + "(max.message.bytes): make its 'data' smaller")
+                    continue
+                }
                 accepted.ids.append(id)
                 accepted.messages.append(message)
+                accepted.fingerprints.append(
+                    AcceptedIDs.fingerprint(text: item["text"], data: item["data"], key: item["key"]))
+                accepted.contents.append(AcceptedIDs.fingerprint(text: item["text"], data: item["data"], key: nil))
             case .failure(let problem):
                 problems.append("\(name): \(problem.text)")
             }
         }
+        var conflict = false
         if let duplicate = Dictionary(grouping: accepted.ids, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
-            problems.append("id '\(duplicate)' appears more than once in the request")
+            problems.append("id '\(duplicate)' appears more than once in the request: give each event its own id")
+            conflict = true
         }
-        guard problems.isEmpty else { throw IntakeError(problems) }
+        guard problems.isEmpty else { throw IntakeError(problems, tooLarge: tooLarge, conflict: conflict) }
         return accepted
     }
 
@@ -84,7 +117,8 @@ public struct EventIntake: Sendable {
         guard let string = text.stringValue else {
             return .failure(Problem("'text' must be a string, got \(text.typeName)"))
         }
-        guard !string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        // White space as JSON Schema's (ECMAScript's) `\s`, so that the OpenAPI pattern `\S` says the same.
+        guard !string.unicodeScalars.allSatisfy(Self.isSpace) else {
             return .failure(Problem("'text' is empty"))
         }
         guard string.utf8.count <= workflow.limits.maxTextBytes else {
@@ -97,11 +131,13 @@ public struct EventIntake: Sendable {
         switch fields["id"] {
         case nil, .null?: id = EventStamp.newID()
         case .string(let given)?:
-            guard !given.isEmpty, given.utf8.count <= 200 else {
-                return .failure(Problem("'id' must be 1 to 200 bytes"))
+            guard !given.isEmpty, given.unicodeScalars.count <= 200 else {
+                return .failure(Problem("'id' must be 1 to 200 characters"))
             }
             id = given
         case .int(let number)?: id = String(number)
+        case .double(let number)? where number == number.rounded() && abs(number) < 9e15:
+            id = String(Int64(number))  // 7.0 is the integer 7 to JSON Schema
         case let other?: return .failure(Problem("'id' must be a string, got \(other.typeName)"))
         }
         if let data = fields["data"], case .object = data {
@@ -127,9 +163,29 @@ public struct EventIntake: Sendable {
     }
 }
 
+extension EventIntake {
+    /// ECMAScript's white space and line terminators (what `\s` matches).
+    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
 /// Everything wrong with a request body, one line per problem.
 public struct IntakeError: Error, CustomStringConvertible {
     public let problems: [String]
-    public init(_ problems: [String]) { self.problems = problems }
+    /// An event is larger than the broker takes (413 rather than 400).
+    public let tooLarge: Bool
+    /// Two events share an id (409 rather than 400).
+    public let conflict: Bool
+    public init(_ problems: [String], tooLarge: Bool = false, conflict: Bool = false) {
+        self.problems = problems
+        self.tooLarge = tooLarge
+        self.conflict = conflict
+    }
     public var description: String { problems.joined(separator: "; ") }
 }

@@ -26,11 +26,15 @@ public final class Gateway: @unchecked Sendable {
     let counters = GatewayCounters()
     let config: KafkaConfig
     let logger: Logger
-    private var producer: KafkaProducer?
+    let accepted: AcceptedIDs
+    /// Requests being handled now (all routes but /healthz).
+    let inFlight = LiveCount()
+    private var producer: EventProducer?
     private var follower: ResultFollower?
     private var server: HTTPServer?
     private var announcer: RegistryAnnouncer?
-    private let readiness = ReadinessProbe()
+    private var readiness: SharedView<ReadinessAnswer>?
+    private var statusView: SharedView<Result<JSONValue, StatusFailure>>?
 
     public init(workflow: Workflow, options: GatewayOptions, logger: Logger = Logger(label: "sluice.gateway")) {
         self.workflow = workflow
@@ -38,33 +42,66 @@ public final class Gateway: @unchecked Sendable {
         self.logger = logger
         cache = ResultCache(capacity: options.cacheCapacity)
         dashboard = DashboardState(workflow: workflow, windowSeconds: options.dashboardWindowSeconds)
-        intake = EventIntake(workflow: workflow, maxEvents: options.maxEventsPerRequest)
+        intake = EventIntake(
+            workflow: workflow, maxEvents: options.maxEventsPerRequest,
+            maxRecordBytes: Self.maxRecordBytes(workflow: workflow, properties: options.properties))
+        accepted = AcceptedIDs(capacity: options.acceptedIDCapacity)
         config = KafkaConfig(
             bootstrapServers: options.brokers, clientID: "sluice-gateway", properties: options.properties)
+    }
+
+    /// The smaller of the producer's `message.max.bytes` (librdkafka's default 1,000,000
+    /// unless passed with -X) and the input topic's `max.message.bytes` in the workflow file.
+    static func maxRecordBytes(workflow: Workflow, properties: [String: String]) -> Int {
+        let producer = properties["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000
+        let topic = workflow.topics.first { $0.name == workflow.input }?.config["max.message.bytes"].flatMap {
+            Int($0)
+        }
+        return min(producer, topic ?? Int.max)
     }
 
     /// Connects to the broker, starts following results, then serves. Returns the bound
     /// port. Throws with the fix when a topic is missing or the port cannot be bound.
     @discardableResult
     public func start() throws -> Int {
-        producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+        if let refusal = options.bindRefusal { throw GatewayError.unsafeBind(refusal) }
+        let producer = try EventProducer(config: config, produceTimeoutMs: options.produceTimeoutMs, logger: logger)
+        self.producer = producer
         let follower = ResultFollower(
             workflow: workflow, config: config, cache: cache, dashboard: dashboard, backfill: options.backfill,
             logger: logger)
         try follower.start()
         self.follower = follower
-        let server = HTTPServer(host: options.host, port: options.port, purpose: "the gateway", logger: logger) {
-            router in
+        readiness = SharedView(maxAge: 1, waitsForFresh: true) { [workflow, config, options] in
+            Self.probe(workflow: workflow, config: config, options: options, producer: producer, follower: follower)
+        }
+        let settings = options.registry ?? RegistrySettings()
+        statusView = SharedView(maxAge: options.statusRefreshSeconds, waitsForFresh: false) { [workflow, config] in
+            Result { () throws(StatusFailure) in
+                do {
+                    return try StatusReport.read(
+                        config: config, topic: settings.topic, workflow: workflow, staleAfterSeconds: 10
+                    ).json()
+                } catch {
+                    throw StatusFailure(description: "\(error)")
+                }
+            }
+        }
+        let server = HTTPServer(
+            host: options.host, port: options.port, purpose: "the gateway", idleTimeout: options.idleTimeoutSeconds,
+            logger: logger
+        ) { router in
+            // First: it sees every request, also those no route matches (405, 404).
+            router.add(middleware: GatewayGuard(gateway: self))
             for route in GatewayRoute.all {
                 router.on(RouterPath(route.path), method: route.method) { [self] request, context in
-                    let response = await self.respond(route, request, context)
-                    counters.request(route.id, status: response.status.code)
-                    return response
+                    await self.respond(route, request, context)
                 }
             }
         }
         let port = try server.start()
         self.server = server
+        statusView?.prime()
         announce(port: port)
         logger.info("gateway for \(workflow.name) at http://\(options.host):\(port)/ (dashboard), API under /v1")
         return port
@@ -77,6 +114,8 @@ public final class Gateway: @unchecked Sendable {
         announcer?.stop()
         follower?.stop()
         producer?.close()
+        readiness = nil
+        statusView = nil
         server = nil
         announcer = nil
         follower = nil
@@ -106,16 +145,35 @@ public final class Gateway: @unchecked Sendable {
 
     // MARK: Handlers
 
+    /// Tests: raises a fatal error on the producer in use, as librdkafka would.
+    public func raiseProducerFatalErrorForTesting() {
+        producer?.producer?.raiseFatalErrorForTesting(reason: "raised by a test")
+    }
+
+    /// How many times the producer was replaced after a fatal error.
+    public var producerRebuilds: Int { producer?.rebuilds ?? 0 }
+
+    /// How many times `GET /v1/status` read the registry (not once per request).
+    public var statusReads: Int { statusView?.builds ?? 0 }
+
     func respond(_ route: GatewayRoute, _ request: Request, _ context: BasicRequestContext) async -> Response {
-        if route.writes, let refusal = authorize(request) { return refusal }
         switch route.id {
         case .dashboard:
+            let nonce = DashboardPage.nonce()
             return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(workflow: workflow.name))))
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8",
+                    .contentSecurityPolicy: DashboardPage.contentSecurityPolicy(nonce: nonce),
+                    HTTPField.Name("X-Frame-Options")!: "DENY",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(workflow: workflow.name, nonce: nonce))))
         case .openapi:
             return json(
-                .ok, GatewayRoute.openAPIDocument(workflow: workflow.name, authRequired: !options.tokens.isEmpty))
+                .ok,
+                GatewayRoute.openAPIDocument(
+                    workflow: workflow.name, authRequired: !options.tokens.isEmpty,
+                    maxTextBytes: workflow.limits.maxTextBytes, maxEvents: options.maxEventsPerRequest))
         case .healthz:
             return json(.ok, .object(["status": .string("ok")]))
         case .readyz:
@@ -123,7 +181,9 @@ public final class Gateway: @unchecked Sendable {
         case .metrics:
             let seen = follower?.counts ?? (results: 0, deadLetters: 0)
             let text = counters.prometheusText(
-                workflow: workflow.name, cached: cache.count, results: seen.results, deadLetters: seen.deadLetters)
+                workflow: workflow.name, cached: cache.count, results: seen.results, deadLetters: seen.deadLetters,
+                waiting: cache.waiting, timers: ResultPromise.liveTimers, inFlight: inFlight.value,
+                producerRebuilds: producerRebuilds)
             return Response(
                 status: .ok, headers: [.contentType: PrometheusContentType.value],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -147,35 +207,34 @@ public final class Gateway: @unchecked Sendable {
         }
     }
 
-    /// 401 unless the request carries one of the tokens (when tokens are set).
-    func authorize(_ request: Request) -> Response? {
-        guard !options.tokens.isEmpty else { return nil }
-        let header = request.headers[.authorization] ?? ""
-        let prefix = "Bearer "
-        if header.hasPrefix(prefix), TokenCheck.matches(String(header.dropFirst(prefix.count)), options.tokens) {
-            return nil
-        }
-        var response = error(
-            .unauthorized,
-            header.isEmpty
-                ? "this route needs a bearer token: send 'Authorization: Bearer <token>'"
-                : "the bearer token is not one this gateway accepts (see --token / --tokens-file)")
-        response.headers[.wwwAuthenticate] = "Bearer realm=\"sluice\""
-        return response
-    }
-
+    /// The body, at most `maxBodyBytes` (413), all of it within `bodyTimeoutSeconds` of the
+    /// head (408): a client sending a trickle does not hold a handler.
     private func readBody(_ request: Request) async -> Refusable<[UInt8]> {
-        var request = request
+        let deadline = Date().addingTimeInterval(options.bodyTimeoutSeconds)
+        var bytes: [UInt8] = []
         do {
-            let buffer = try await request.collectBody(upTo: options.maxBodyBytes)
-            return .ok(Array(buffer.readableBytesView))
+            for try await chunk in request.body {
+                guard bytes.count + chunk.readableBytes <= options.maxBodyBytes else {
+                    return .refused(
+                        self.error(
+                            .contentTooLarge,
+                            "the body is larger than \(options.maxBodyBytes) bytes: send fewer events per request (see --max-body-bytes)"
+                        ))
+                }
+                bytes += chunk.readableBytesView
+                guard Date() < deadline else {
+                    var response = self.error(
+                        .requestTimeout,
+                        "the body did not arrive within \(options.bodyTimeoutSeconds) s of the request head: send it at once"
+                    )
+                    response.headers[.connection] = "close"
+                    return .refused(response)
+                }
+            }
         } catch {
-            return .refused(
-                self.error(
-                    .contentTooLarge,
-                    "the body is larger than \(options.maxBodyBytes) bytes: send fewer events per request (see --max-body-bytes)"
-                ))
+            return .refused(self.error(.badRequest, "the body could not be read: \(error)"))
         }
+        return .ok(bytes)
     }
 
     private func readEvents(_ request: Request, single: Bool) async -> Refusable<EventIntake.Accepted> {
@@ -191,7 +250,7 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             return .refused(
                 json(
-                    .badRequest,
+                    error.tooLarge ? .contentTooLarge : error.conflict ? .conflict : .badRequest,
                     .object([
                         "error": .string(
                             error.problems.count == 1
@@ -201,60 +260,130 @@ public final class Gateway: @unchecked Sendable {
         }
     }
 
-    private func produce(_ accepted: EventIntake.Accepted) async -> Response? {
-        guard let producer else { return error(.serviceUnavailable, "the gateway is stopping") }
-        do {
-            let reports = try await producer.sendBatch(accepted.messages, timeoutMs: 30_000)
-            if let failed = reports.first(where: { !$0.isDelivered }) {
-                return error(
-                    .serviceUnavailable,
-                    "the broker did not acknowledge every event (\(failed)); nothing to retry for those acknowledged, resend the rest"
-                )
-            }
-        } catch {
-            return self.error(.serviceUnavailable, "cannot produce to \(workflow.input): \(error)")
+    /// What `claim` found: the events to produce, or the answer that refuses the request.
+    private func claim(_ events: EventIntake.Accepted) -> Refusable<EventIntake.Accepted> {
+        let cache = self.cache
+        let claims = accepted.claim(
+            Array(zip(events.ids, zip(events.fingerprints, events.contents)).map { ($0, $1.0, $1.1) })
+        ) { id in
+            guard case .done(let event)? = cache.result(for: id) else { return nil }
+            return AcceptedIDs.fingerprint(text: event["text"], data: event["data"], key: nil)
         }
-        counters.accepted(accepted.ids.count)
-        return nil
+        if let index = claims.firstIndex(of: .conflict) {
+            return .refused(
+                json(
+                    .conflict,
+                    .object([
+                        "error": .string(
+                            "id '\(events.ids[index])' was already used for another event: give this event a new id "
+                                + "(or leave 'id' out for a UUID); nothing of this request was produced"),
+                        "id": .string(events.ids[index]),
+                    ])))
+        }
+        if let index = claims.firstIndex(of: .inFlight) {
+            var response = error(
+                .serviceUnavailable,
+                "an identical event with id '\(events.ids[index])' is being produced by another request: retry in a second"
+            )
+            response.headers[.retryAfter] = "1"
+            return .refused(response)
+        }
+        var fresh = events
+        fresh.ids = []
+        fresh.messages = []
+        for (index, claim) in claims.enumerated() where claim == .new {
+            fresh.ids.append(events.ids[index])
+            fresh.messages.append(events.messages[index])
+        }
+        return .ok(fresh)
+    }
+
+    /// Produces the events `claim` reserved; nil when the broker acknowledged every one.
+    private func produce(_ fresh: EventIntake.Accepted) async -> Response? {
+        guard !fresh.ids.isEmpty else { return nil }
+        guard let producer else { return error(.serviceUnavailable, "the gateway is stopping") }
+        cache.markPending(fresh.ids)
+        switch await producer.send(fresh.messages) {
+        case .success:
+            accepted.confirm(fresh.ids)
+            counters.accepted(fresh.ids.count)
+            return nil
+        case .failure(let failure):
+            accepted.release(fresh.ids)
+            var response: Response
+            switch failure {
+            case .busy(let why):
+                response = error(.serviceUnavailable, "the gateway is at its limit (\(why)): retry in a second")
+            case .notAcknowledged(let why, let acknowledged):
+                response = error(
+                    .serviceUnavailable,
+                    "the broker did not acknowledge the events within \(options.produceTimeoutMs) ms (\(why)); "
+                        + (acknowledged > 0
+                            ? "\(acknowledged) of them were: send the request again as it is, the ids of those are kept"
+                            : "send the request again"))
+            case .stopped:
+                response = error(.serviceUnavailable, "the gateway is stopping")
+            }
+            response.headers[.retryAfter] = "1"
+            return response
+        }
     }
 
     private func post(_ request: Request) async -> Response {
-        let accepted: EventIntake.Accepted
+        let events: EventIntake.Accepted
         switch await readEvents(request, single: false) {
-        case .ok(let value): accepted = value
+        case .ok(let value): events = value
         case .refused(let response): return response
         }
-        cache.markPending(accepted.ids)
-        if let failure = await produce(accepted) { return failure }
+        switch claim(events) {
+        case .refused(let response): return response
+        case .ok(let fresh): if let failure = await produce(fresh) { return failure }
+        }
         return json(
             .accepted,
             .object([
-                "ids": .array(accepted.ids.map(JSONValue.string)), "topic": .string(workflow.input),
-                "results": .array(accepted.ids.map { .string("/v1/events/\($0)") }),
+                "ids": .array(events.ids.map(JSONValue.string)), "topic": .string(workflow.input),
+                "results": .array(events.ids.map { .string("/v1/events/\($0)") }),
             ]))
     }
 
     private func predict(_ request: Request) async -> Response {
         var timeout = options.predictTimeoutMs
         if let given = request.uri.queryParameters["timeout_ms"] {
-            guard let value = Int(given), value > 0 else {
-                return error(.badRequest, "timeout_ms must be a positive whole number of milliseconds")
+            guard let value = Int(given), value > 0, value <= Int(Int32.max) else {
+                return error(
+                    .badRequest,
+                    "timeout_ms must be a whole number of milliseconds from 1 to \(Int32.max) (at most \(options.maxPredictTimeoutMs) is waited)"
+                )
             }
             timeout = min(value, options.maxPredictTimeoutMs)
         }
-        let accepted: EventIntake.Accepted
+        let events: EventIntake.Accepted
         switch await readEvents(request, single: true) {
-        case .ok(let value): accepted = value
+        case .ok(let value): events = value
         case .refused(let response): return response
         }
-        let id = accepted.ids[0]
+        guard cache.waiting < options.maxPredictWaiters else {
+            var response = error(
+                .serviceUnavailable,
+                "\(options.maxPredictWaiters) predict calls are already waiting: retry later, or post to /events and poll"
+            )
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        let id = events.ids[0]
         let started = Date()
         // Expect before producing: the result may come back before we wait.
         let promise = cache.expect(id)
-        cache.markPending([id])
-        if let failure = await produce(accepted) {
+        switch claim(events) {
+        case .refused(let response):
             cache.abandon(promise, for: id)
-            return failure
+            return response
+        case .ok(let fresh):
+            if let failure = await produce(fresh) {
+                cache.abandon(promise, for: id)
+                return failure
+            }
         }
         guard let result = await promise.value(timeoutMs: timeout) else {
             cache.abandon(promise, for: id)
@@ -272,46 +401,82 @@ public final class Gateway: @unchecked Sendable {
     }
 
     private func ready() async -> Response {
-        let workflow = self.workflow
-        let config = self.config
-        let following = follower != nil
-        let checks = await readiness.check {
-            var checks: [String: JSONValue] = [:]
-            var ok = following
-            checks["results_follower"] = .string(following ? "ok" : "not started")
-            do {
-                let admin = try KafkaAdmin(config: config)
-                let present = Set(try admin.listTopics(timeoutMs: 3_000).map(\.name))
-                checks["broker"] = .string("ok")
-                let wanted = Set(
-                    [workflow.input, workflow.output, workflow.deadLetter] + workflow.stages.map(\.output))
-                let missing = wanted.subtracting(present).sorted()
-                checks["topics"] =
-                    missing.isEmpty
-                    ? .string("ok") : .string("missing: \(missing.joined(separator: ", ")) (run `sluice topics apply`)")
-                ok = ok && missing.isEmpty
-            } catch {
-                checks["broker"] = .string("unreachable: \(error)")
-                ok = false
-            }
-            return (ok, checks)
-        }
+        guard let readiness else { return error(.serviceUnavailable, "the gateway is not started") }
+        let answer = await readiness.get().value
         return json(
-            checks.ok ? .ok : .serviceUnavailable,
-            .object(["ready": .bool(checks.ok), "checks": .object(checks.details)]))
+            answer.ok ? .ok : .serviceUnavailable,
+            .object(["ready": .bool(answer.ok), "checks": .object(answer.details)]))
+    }
+
+    typealias ReadinessAnswer = (ok: Bool, details: [String: JSONValue])
+
+    /// Blocking: the broker answers, the topics exist, the producer is usable (a broken
+    /// one is replaced, and reported this once), and the results follower is connected
+    /// and not more than `maxFollowerLag` records behind.
+    static func probe(
+        workflow: Workflow, config: KafkaConfig, options: GatewayOptions, producer: EventProducer,
+        follower: ResultFollower
+    ) -> ReadinessAnswer {
+        var checks: [String: JSONValue] = [:]
+        var ok = true
+        if let problem = producer.check() {
+            checks["producer"] = .string("unusable: \(problem)")
+            ok = false
+        } else {
+            checks["producer"] = .string("ok")
+        }
+        do {
+            let admin = try KafkaAdmin(config: config)
+            let listed = Dictionary(
+                try admin.listTopics(timeoutMs: 3_000).map { ($0.name, $0.partitions) }, uniquingKeysWith: { $1 })
+            checks["broker"] = .string("ok")
+            let wanted = Set([workflow.input, workflow.output, workflow.deadLetter] + workflow.stages.map(\.output))
+            let missing = wanted.subtracting(listed.keys).sorted()
+            checks["topics"] =
+                missing.isEmpty
+                ? .string("ok") : .string("missing: \(missing.joined(separator: ", ")) (run `sluice topics apply`)")
+            ok = ok && missing.isEmpty
+            // How far the follower is behind the ends of the topics it reads.
+            let positions = follower.positionsSnapshot
+            var lag: Int64 = 0
+            for topic in [workflow.output, workflow.deadLetter] {
+                for partition in listed[topic] ?? [] {
+                    let high = try admin.watermarks(topic: topic, partition: partition, timeoutMs: 3_000).high
+                    lag += max(0, high - (positions["\(topic)/\(partition)"] ?? high))
+                }
+            }
+            checks["results_lag"] = .int(lag)
+            if !follower.isConnected {
+                checks["results_follower"] = .string("reconnecting to the output topic")
+                ok = false
+            } else if lag > options.maxFollowerLag {
+                checks["results_follower"] = .string(
+                    "\(lag) results not read yet (more than \(options.maxFollowerLag)): results by id lag behind")
+                ok = false
+            } else {
+                checks["results_follower"] = .string("ok")
+            }
+        } catch {
+            checks["broker"] = .string("unreachable: \(error)")
+            checks["results_follower"] = .string(follower.isConnected ? "ok" : "reconnecting to the output topic")
+            ok = false
+        }
+        return (ok, checks)
     }
 
     private func status() async -> Response {
-        let config = self.config
-        let workflow = self.workflow
-        let settings = options.registry ?? RegistrySettings()
-        do {
-            let report = try await Blocking.run {
-                try StatusReport.read(config: config, topic: settings.topic, workflow: workflow, staleAfterSeconds: 10)
-            }
-            return json(.ok, report.json())
-        } catch {
-            return self.error(.serviceUnavailable, "cannot read the registry: \(error)")
+        guard let statusView else { return error(.serviceUnavailable, "the gateway is not started") }
+        let (value, at) = await statusView.get()
+        switch value {
+        case .success(let report):
+            var response = json(.ok, report)
+            response.headers[.age] = String(max(0, Int(Date().timeIntervalSince(at))))
+            return response
+        case .failure(let failure):
+            var response = error(
+                .serviceUnavailable, "cannot read the registry: \(failure.description); retry in a few seconds")
+            response.headers[.retryAfter] = String(Int(options.statusRefreshSeconds.rounded(.up)))
+            return response
         }
     }
 
@@ -334,43 +499,22 @@ enum Refusable<Value> {
     case refused(Response)
 }
 
-/// Runs blocking librdkafka calls off Swift's cooperative pool and NIO's event loops.
-enum Blocking {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try body() })
-            }
-        }
-    }
-}
-
-/// Readiness is probed at most once a second; concurrent probes share the answer.
-final class ReadinessProbe: @unchecked Sendable {
-    typealias Answer = (ok: Bool, details: [String: JSONValue])
-    private let lock = NSLock()
-    private var last: (at: Date, answer: Answer)?
-
-    func check(_ probe: @escaping @Sendable () -> Answer) async -> Answer {
-        if let recent = lock.withLock({ last.flatMap { Date().timeIntervalSince($0.at) < 1 ? $0.answer : nil } }) {
-            return recent
-        }
-        let answer = (try? await Blocking.run(probe)) ?? (false, [:])
-        lock.withLock { last = (Date(), answer) }
-        return answer
-    }
+/// Why the registry could not be read for `GET /v1/status`.
+struct StatusFailure: Error {
+    let description: String
 }
 
 /// Compares a presented token with each accepted one in time independent of where they differ.
 enum TokenCheck {
-    static func matches(_ presented: String, _ tokens: Set<String>) -> Bool {
-        var found = false
+    /// The scope of the token `presented` matches, if any; every token is compared.
+    static func scope(of presented: String, in tokens: [String: TokenScope]) -> TokenScope? {
+        var found: TokenScope?
         let given = Array(presented.utf8)
-        for token in tokens {
+        for (token, scope) in tokens {
             let wanted = Array(token.utf8)
             var difference = UInt8(given.count == wanted.count ? 0 : 1)
             for index in 0..<wanted.count { difference |= wanted[index] ^ (index < given.count ? given[index] : 0) }
-            if difference == 0 { found = true }
+            if difference == 0 { found = scope }
         }
         return found
     }

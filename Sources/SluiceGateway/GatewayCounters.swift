@@ -10,9 +10,10 @@ final class GatewayCounters: @unchecked Sendable {
     private var predictSeconds: Double = 0
     private var predictCount: Int64 = 0
 
-    func request(_ route: GatewayRoute.ID, status: Int) {
+    /// `route`: a route id, or "unmatched".
+    func request(_ route: String, status: Int) {
         lock.lock()
-        requests["\(route.rawValue) \(status)", default: 0] += 1
+        requests["\(route) \(status)", default: 0] += 1
         lock.unlock()
     }
 
@@ -33,7 +34,10 @@ final class GatewayCounters: @unchecked Sendable {
         lock.unlock()
     }
 
-    func prometheusText(workflow: String, cached: Int, results: Int, deadLetters: Int) -> String {
+    func prometheusText(
+        workflow: String, cached: Int, results: Int, deadLetters: Int, waiting: Int, timers: Int, inFlight: Int,
+        producerRebuilds: Int
+    ) -> String {
         lock.lock()
         defer { lock.unlock() }
         var out = PrometheusWriter()
@@ -63,6 +67,18 @@ final class GatewayCounters: @unchecked Sendable {
         out.family(
             "sluice_gateway_dead_letters_seen_total", type: "counter", help: "Records read from the dead-letter topic.")
         out.sample("sluice_gateway_dead_letters_seen_total", [wf], Int64(deadLetters))
+        out.family("sluice_gateway_predict_waiting", type: "gauge", help: "Predict calls waiting for their result.")
+        out.sample("sluice_gateway_predict_waiting", [wf], Int64(waiting))
+        out.family(
+            "sluice_gateway_predict_timers", type: "gauge",
+            help: "Predict timeout timers alive (cancelled once a result answers the call).")
+        out.sample("sluice_gateway_predict_timers", [wf], Int64(timers))
+        out.family("sluice_gateway_requests_in_flight", type: "gauge", help: "Requests being handled now.")
+        out.sample("sluice_gateway_requests_in_flight", [wf], Int64(inFlight))
+        out.family(
+            "sluice_gateway_producer_rebuilds_total", type: "counter",
+            help: "Producers replaced after a fatal librdkafka error.")
+        out.sample("sluice_gateway_producer_rebuilds_total", [wf], Int64(producerRebuilds))
         return out.text
     }
 }

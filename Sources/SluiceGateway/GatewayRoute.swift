@@ -13,7 +13,8 @@ public struct GatewayRoute: Sendable {
     /// OpenAPI path template; Hummingbird reads the same `{name}` syntax.
     public let path: String
     public let summary: String
-    /// Needs `Authorization: Bearer <token>` when the gateway has tokens.
+    /// Needs a token of scope `write` when the gateway has tokens (the other /v1
+    /// routes need one of scope `read`).
     public let writes: Bool
     /// Status code -> description, for the OpenAPI document.
     public let responses: [Int: String]
@@ -33,7 +34,8 @@ public struct GatewayRoute: Sendable {
             responses: [200: "Alive"], contentType: "application/json"),
         GatewayRoute(
             id: .readyz, method: .get, path: "/readyz",
-            summary: "Readiness: the broker answers, the workflow's topics exist and results are being followed.",
+            summary:
+                "Readiness: the broker answers, the workflow's topics exist, the producer is usable and results are followed without lag.",
             writes: false, responses: [200: "Ready", 503: "Not ready; `checks` says what is wrong"],
             contentType: "application/json"),
         GatewayRoute(
@@ -58,8 +60,8 @@ public struct GatewayRoute: Sendable {
             responses: [
                 202: "Accepted: the ids to poll with GET /v1/events/{id}",
                 400: "Invalid JSON or event; `problems` lists each",
-                401: "Missing or wrong bearer token", 404: "No workflow of that name here", 413: "Body too large",
-                503: "The broker did not acknowledge the events",
+                404: "No workflow of that name here", 413: "Body too large, or an event larger than the broker takes",
+                503: "The broker did not acknowledge the events (in --produce-timeout-ms)",
             ], contentType: "application/json"),
         GatewayRoute(
             id: .predict, method: .post, path: "/v1/workflows/{name}/predict",
@@ -67,9 +69,10 @@ public struct GatewayRoute: Sendable {
                 "Produce one event and wait for its result on the output topic (`timeout_ms` query, default the gateway's).",
             writes: true,
             responses: [
-                200: "The finished event", 400: "Invalid JSON or event", 401: "Missing or wrong bearer token",
-                404: "No workflow of that name here", 413: "Body too large",
-                422: "The event was dead-lettered; `reason` says why", 503: "The broker did not acknowledge the event",
+                200: "The finished event", 400: "Invalid JSON or event",
+                404: "No workflow of that name here", 413: "Body too large, or an event larger than the broker takes",
+                422: "The event was dead-lettered; `reason` says why",
+                503: "The broker did not acknowledge the event, or too many predict calls are waiting",
                 504: "No result within the timeout; poll GET /v1/events/{id} later",
             ], contentType: "application/json"),
         GatewayRoute(
@@ -81,8 +84,37 @@ public struct GatewayRoute: Sendable {
             contentType: "application/json"),
     ]
 
+    /// Every status the route can answer: its own, and the guard's refusals.
+    public func allResponses(authRequired: Bool) -> [Int: String] {
+        var responses = self.responses
+        func add(_ code: Int, _ text: String) {
+            responses[code] = responses[code].map { "\($0); or: \(text)" } ?? text
+        }
+        add(403, "A browser page of an origin not allowed (--allow-origin)")
+        if id != .healthz { add(503, "Too many requests at once; see Retry-After") }
+        if authRequired && needsToken {
+            add(401, "Missing or wrong bearer token")
+            if writes { add(403, "The token's scope is read, not write") }
+        }
+        if method == .post {
+            add(408, "The body did not arrive in time")
+            add(409, "An id already used for another event")
+            add(415, "Content-Type is not application/json")
+        }
+        return responses
+    }
+
+    /// Under /v1: needs a token when the gateway has tokens.
+    public var needsToken: Bool { path.hasPrefix("/v1/") }
+
     /// The OpenAPI 3.1 document for `all`.
-    public static func openAPIDocument(workflow: String, authRequired: Bool) -> JSONValue {
+    /// - Parameters:
+    ///   - maxTextBytes: the workflow's `limits.max_text_bytes` (the schema's `maxLength`
+    ///     of `text`, in characters: exact for ASCII).
+    ///   - maxEvents: most events in one POST.
+    public static func openAPIDocument(
+        workflow: String, authRequired: Bool, maxTextBytes: Int = 10_000, maxEvents: Int = 1_000
+    ) -> JSONValue {
         var paths: [String: [String: JSONValue]] = [:]
         for route in all {
             var operation: [String: JSONValue] = [
@@ -90,7 +122,7 @@ public struct GatewayRoute: Sendable {
                 "summary": .string(route.summary),
                 "responses": .object(
                     Dictionary(
-                        uniqueKeysWithValues: route.responses.map { code, text in
+                        uniqueKeysWithValues: route.allResponses(authRequired: authRequired).map { code, text in
                             (
                                 String(code),
                                 JSONValue.object([
@@ -102,17 +134,23 @@ public struct GatewayRoute: Sendable {
             ]
             var parameters: [JSONValue] = []
             for name in route.pathParameters {
+                // The gateway serves one workflow: any other name is a 404.
+                let schema: JSONValue =
+                    name == "name"
+                    ? .object(["type": .string("string"), "enum": .array([.string(workflow)])])
+                    : .object(["type": .string("string"), "minLength": .int(1)])
                 parameters.append(
                     .object([
-                        "name": .string(name), "in": .string("path"), "required": .bool(true),
-                        "schema": .object(["type": .string("string")]),
+                        "name": .string(name), "in": .string("path"), "required": .bool(true), "schema": schema,
                     ]))
             }
             if route.id == .predict {
                 parameters.append(
                     .object([
                         "name": .string("timeout_ms"), "in": .string("query"), "required": .bool(false),
-                        "schema": .object(["type": .string("integer"), "minimum": .int(1)]),
+                        "schema": .object([
+                            "type": .string("integer"), "minimum": .int(1), "maximum": .int(Int64(Int32.max)),
+                        ]),
                     ]))
             }
             if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
@@ -121,13 +159,21 @@ public struct GatewayRoute: Sendable {
                 let schema: JSONValue =
                     route.id == .predict
                     ? single
-                    : .object(["oneOf": .array([single, .object(["type": .string("array"), "items": single])])])
+                    : .object([
+                        "oneOf": .array([
+                            single,
+                            .object([
+                                "type": .string("array"), "items": single, "minItems": .int(1),
+                                "maxItems": .int(Int64(maxEvents)),
+                            ]),
+                        ])
+                    ])
                 operation["requestBody"] = .object([
                     "required": .bool(true),
                     "content": .object(["application/json": .object(["schema": schema])]),
                 ])
             }
-            if route.writes && authRequired {
+            if route.needsToken && authRequired {
                 operation["security"] = .array([.object(["bearer": .array([])])])
             }
             paths[route.path, default: [:]][route.method.rawValue.lowercased()] = .object(operation)
@@ -146,12 +192,35 @@ public struct GatewayRoute: Sendable {
                         "type": .string("object"),
                         "required": .array([.string("text")]),
                         "properties": .object([
-                            "text": .object(["type": .string("string"), "minLength": .int(1)]),
-                            "id": .object(["type": .string("string"), "description": .string("Default: a new UUID")]),
+                            "text": .object([
+                                "type": .string("string"), "minLength": .int(1), "pattern": .string("\\S"),
+                                "maxLength": .int(Int64(maxTextBytes)),
+                                "description": .string(
+                                    "Not only white space; at most \(maxTextBytes) bytes of UTF-8 (limits.max_text_bytes)"
+                                ),
+                            ]),
+                            "id": .object([
+                                "oneOf": .array([
+                                    .object([
+                                        "type": .string("string"), "minLength": .int(1), "maxLength": .int(200),
+                                    ]),
+                                    .object(["type": .string("integer")]),
+                                    .object(["type": .string("null")]),
+                                ]),
+                                "description": .string(
+                                    "Default (absent or null): a new UUID. Reused with another event: 409"),
+                            ]),
                             "key": .object([
                                 "type": .string("string"), "description": .string("Record key; default the id"),
                             ]),
                             "data": .object(["type": .string("object"), "description": .string("Carried untouched")]),
+                        ]),
+                        // Fields Sluice sets itself.
+                        "not": .object([
+                            "anyOf": .array(
+                                ["embedding", "hops", "created_at", "workflow"].map {
+                                    .object(["required": .array([.string($0)])])
+                                })
                         ]),
                     ])
                 ]),

@@ -32,6 +32,13 @@ public final class ResultCache: @unchecked Sendable {
         return results[id]
     }
 
+    /// Promises registered and not fulfilled or abandoned: predict calls waiting.
+    public var waiting: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return waiters.values.reduce(0) { $0 + $1.count }
+    }
+
     public func isPending(_ id: String) -> Bool {
         lock.lock()
         defer { lock.unlock() }
@@ -87,12 +94,19 @@ public final class ResultCache: @unchecked Sendable {
     }
 }
 
-/// One waiter's result: fulfilled once; `value(timeoutMs:)` suspends until then or the timeout.
+/// One waiter's result: fulfilled once; `value(timeoutMs:)` suspends until then or the
+/// timeout. The timer is cancelled as soon as the result arrives, so answered predicts
+/// leave no sleeping task behind (`ResultPromise.liveTimers`).
 public final class ResultPromise: @unchecked Sendable {
     private let lock = NSLock()
     private var result: EventResult?
     private var continuation: CheckedContinuation<EventResult?, Never>?
+    private var timer: Task<Void, Never>?
     private var finished = false
+
+    /// Timers of waiting promises alive in this process (a gauge on /metrics).
+    public static var liveTimers: Int { timers.value }
+    private static let timers = LiveCount()
 
     func fulfil(_ value: EventResult) {
         lock.lock()
@@ -103,7 +117,10 @@ public final class ResultPromise: @unchecked Sendable {
         if let continuation {
             finished = true
             self.continuation = nil
+            let timer = self.timer
+            self.timer = nil
             lock.unlock()
+            timer?.cancel()
             continuation.resume(returning: value)
         } else {
             result = value
@@ -122,11 +139,17 @@ public final class ResultPromise: @unchecked Sendable {
                 return
             }
             self.continuation = continuation
-            lock.unlock()
-            Task { [weak self] in
-                try? await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)
+            Self.timers.add(1)
+            timer = Task { [weak self] in
+                defer { Self.timers.add(-1) }
+                do {
+                    try await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)
+                } catch {
+                    return  // cancelled: answered
+                }
                 self?.expire()
             }
+            lock.unlock()
         }
     }
 
@@ -138,7 +161,24 @@ public final class ResultPromise: @unchecked Sendable {
         }
         finished = true
         self.continuation = nil
+        timer = nil
         lock.unlock()
         continuation.resume(returning: nil)
+    }
+}
+
+/// A thread-safe counter.
+final class LiveCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func add(_ delta: Int) { lock.withLock { count += delta } }
+    /// Adds one unless that would pass `limit`.
+    func enter(limit: Int) -> Bool {
+        lock.withLock {
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
     }
 }

@@ -25,6 +25,7 @@ public final class ResultFollower: @unchecked Sendable {
     private let stopping = Latch()
     private var reading: BlockingService.Running?
     private var seen = (results: 0, deadLetters: 0)
+    private var connected = false
 
     public init(
         workflow: Workflow, config: KafkaConfig, cache: ResultCache, dashboard: DashboardState, backfill: Int,
@@ -43,6 +44,12 @@ public final class ResultFollower: @unchecked Sendable {
         defer { lock.unlock() }
         return seen
     }
+
+    /// Whether a session is open now (false while it reconnects after an error).
+    public var isConnected: Bool { lock.withLock { connected } }
+
+    /// The next offset to read, per "topic/partition".
+    public var positionsSnapshot: [String: Int64] { lock.withLock { positions } }
 
     /// Assigns the partitions (so the starting offsets are fixed), then reads on a thread.
     /// Throws when the broker cannot be reached or a topic is missing.
@@ -70,7 +77,10 @@ public final class ResultFollower: @unchecked Sendable {
         var lastTick = Date.distantPast
         while !isStopping {
             do {
-                if consumer == nil { consumer = try openSession() }
+                if consumer == nil {
+                    consumer = try openSession()
+                    lock.withLock { connected = true }
+                }
                 let records = try consumer!.poll(maxRecords: 500, timeoutMs: 200)
                 let now = EventClock.nowMicros()
                 for record in records { file(record, now: now) }
@@ -80,6 +90,7 @@ public final class ResultFollower: @unchecked Sendable {
                 }
             } catch {
                 logger.error("reading results from \(workflow.output) failed: \(error); reconnecting in 2 s")
+                lock.withLock { connected = false }
                 consumer?.close()
                 consumer = nil
                 _ = stopping.wait(seconds: 2)
@@ -114,6 +125,12 @@ public final class ResultFollower: @unchecked Sendable {
             config: KafkaConsumerConfig(
                 common: common, groupID: "sluice-gateway-\(UUID().uuidString)", isolationLevel: .readCommitted))
         try consumer.assign(starts)
+        lock.withLock {
+            for start in starts where positions["\(start.topic)/\(start.partition)"] == nil {
+                positions["\(start.topic)/\(start.partition)"] = start.offset
+            }
+            connected = true
+        }
         return consumer
     }
 
@@ -163,12 +180,16 @@ public final class ResultFollower: @unchecked Sendable {
 
 public enum GatewayError: Error, CustomStringConvertible {
     case topicMissing(String)
+    /// A non-loopback address without tokens (and without `insecure`): what to do.
+    case unsafeBind(String)
 
     public var description: String {
         switch self {
         case .topicMissing(let topic):
             return
                 "topic '\(topic)' does not exist: create the workflow's topics first (`sluice topics apply --workflow FILE`)"
+        case .unsafeBind(let why):
+            return why
         }
     }
 }

@@ -14,6 +14,9 @@ public final class HTTPServer: @unchecked Sendable {
     public let requestedPort: Int
     /// What the server is for, in error messages ("metrics", "the gateway").
     public let purpose: String
+    /// Seconds after which a connection with no request under way (or whose request
+    /// head or body has stopped arriving) is closed; nil: never.
+    public let idleTimeout: TimeInterval?
     private let router: Router<BasicRequestContext>
     private let logger: Logger
     private let lock = NSLock()
@@ -22,9 +25,10 @@ public final class HTTPServer: @unchecked Sendable {
     private var boundPort: Int?
 
     public init(
-        host: String, port: Int, purpose: String, logger: Logger,
+        host: String, port: Int, purpose: String, idleTimeout: TimeInterval? = nil, logger: Logger,
         routes: (Router<BasicRequestContext>) -> Void
     ) {
+        self.idleTimeout = idleTimeout
         self.host = host
         self.requestedPort = port
         self.purpose = purpose
@@ -55,7 +59,10 @@ public final class HTTPServer: @unchecked Sendable {
         var quiet = logger
         quiet.logLevel = .warning
         let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil),
+            router: router,
+            server: .http1(
+                configuration: .init(idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) })),
+            configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil),
             onServerRunning: { [weak self] channel in
                 if let self, let port = channel.localAddress?.port { self.setBoundPort(port) }
                 bound.signal()

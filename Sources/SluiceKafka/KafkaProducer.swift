@@ -99,6 +99,15 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Records queued or in flight without a delivery report yet (`rd_kafka_outq_len`).
     public var inFlightCount: Int { client.outQueueLength }
 
+    /// The fatal error librdkafka raised on this producer (e.g. an idempotent producer
+    /// whose sequence broke), nil while it is usable. A producer with a fatal error
+    /// fails every later record: close it and make a new one. Not after `close()`.
+    public var fatalError: KafkaError? { client.fatalError }
+
+    /// Raises a fatal error on this producer the way librdkafka does
+    /// (`rd_kafka_test_fatal_error`), so tests can check the code that must rebuild it.
+    public func raiseFatalErrorForTesting(reason: String) { client.raiseFatalErrorForTesting(reason: reason) }
+
     /// Blocking: waits until every queued record has its report.
     public func flush(timeoutMs: Int = 30_000) throws(KafkaError) { try client.flush(timeoutMs: timeoutMs) }
 

@@ -69,7 +69,13 @@ final class DeployFileTests: XCTestCase {
         XCTAssertEqual(gateway.first, "gateway")
         XCTAssertEqual(Self.value(after: "--workflow", in: gateway), Self.workflowFile)
         XCTAssertEqual(Self.value(after: "--host", in: gateway), "0.0.0.0", "reachable from outside its container")
-        XCTAssertNotNil(Self.value(after: "--token", in: gateway), "the write routes need a token when exposed")
+        XCTAssertFalse(gateway.contains("--token"), "a token on the command line is visible to `ps`")
+        XCTAssertFalse(gateway.contains("--insecure"), "the exposed gateway checks tokens")
+        let gatewayEnvironment = try XCTUnwrap(services["gateway"]?["environment"] as? [String: Any])
+        XCTAssertEqual(
+            gatewayEnvironment["SLUICE_GATEWAY_TOKENS"] as? String,
+            "${SLUICE_GATEWAY_TOKEN:?set SLUICE_GATEWAY_TOKEN} write",
+            "every /v1 route needs a token when exposed; compose refuses to start without one")
         let gatewayPort = try XCTUnwrap(Self.value(after: "--port", in: gateway))
         XCTAssertEqual(services["gateway"]?["ports"] as? [String], ["\(gatewayPort):\(gatewayPort)"])
         XCTAssertEqual(try Self.dependsOn(services["gateway"]!)["topics"], "service_completed_successfully")

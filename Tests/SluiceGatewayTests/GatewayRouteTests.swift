@@ -55,7 +55,7 @@ final class GatewayRouteTests: GatewayTestCase {
             (#"{"text": "   "}"#, 400, "'text' is empty"),
             (#"[]"#, 400, "empty"),
             (#""just a string""#, 400, "must be a JSON object"),
-            (#"[{"text": "ok"}, {"text": "dup", "id": "x"}, {"text": "dup", "id": "x"}]"#, 400, "more than once"),
+            (#"[{"text": "ok"}, {"text": "dup", "id": "x"}, {"text": "dup", "id": "x"}]"#, 409, "more than once"),
             (#"{"text": "\#(String(repeating: "a", count: 1_001))"}"#, 400, "limit is 1000"),
             (#"{"text": "sneaky", "hops": []}"#, 400, "set by Sluice"),
             (#"{"text": "\#(String(repeating: "b", count: 5_000))"}"#, 413, "larger than 4096 bytes"),
@@ -89,7 +89,7 @@ final class GatewayRouteTests: GatewayTestCase {
     func testWriteRoutesNeedABearerTokenWhenTokensAreSet() throws {
         let workflow = try relayWorkflow()
         try startWorker(workflow, stage: "pass")
-        let gateway = try startGateway(workflow) { $0.tokens = ["s3cret", "other-token"] }
+        let gateway = try startGateway(workflow) { $0.tokens = ["s3cret": .write, "other-token": .write] }
         let none = try http(gateway, "POST", "/v1/workflows/relay/events", body: #"{"text": "a"}"#)
         XCTAssertEqual(none.status, 401)
         XCTAssertEqual(none.headers["www-authenticate"], "Bearer realm=\"sluice\"")
@@ -103,7 +103,9 @@ final class GatewayRouteTests: GatewayTestCase {
         let predicted = try http(
             gateway, "POST", "/v1/workflows/relay/predict", body: #"{"text": "b", "id": "p"}"#, token: "s3cret")
         XCTAssertEqual(predicted.status, 200, predicted.body)
-        XCTAssertEqual(try http(gateway, "GET", "/v1/events/p").status, 200, "reads need no token")
+        XCTAssertEqual(try http(gateway, "GET", "/v1/events/p").status, 401, "reads need a token too")
+        XCTAssertEqual(
+            try http(gateway, "GET", "/v1/events/p", token: "other-token").status, 200, "a write token reads")
         XCTAssertEqual(try readAll("posts", expecting: 2).count, 2, "only the two authorised events were produced")
     }
 
@@ -220,7 +222,7 @@ final class GatewayRouteTests: GatewayTestCase {
     func testOpenAPIDocumentMatchesTheRoutes() throws {
         let workflow = try relayWorkflow()
         try startWorker(workflow, stage: "pass")
-        let gateway = try startGateway(workflow) { $0.tokens = ["t"] }
+        let gateway = try startGateway(workflow) { $0.tokens = ["t": .write] }
         let reply = try http(gateway, "GET", "/openapi.json")
         XCTAssertEqual(reply.status, 200)
         let document = try XCTUnwrap(reply.json)
@@ -237,13 +239,13 @@ final class GatewayRouteTests: GatewayTestCase {
                 let concrete = path.replacingOccurrences(of: "{name}", with: "relay").replacingOccurrences(
                     of: "{id}", with: "nope")
                 let body = method == "post" ? #"{"text": "route check"}"# : nil
-                let answer = try http(
-                    gateway, method.uppercased(), concrete, body: body, token: method == "post" ? "t" : nil)
+                let guarded = path.hasPrefix("/v1/")
+                let answer = try http(gateway, method.uppercased(), concrete, body: body, token: guarded ? "t" : nil)
                 XCTAssertTrue(
                     responses.keys.contains(String(answer.status)),
                     "\(method.uppercased()) \(concrete) answered \(answer.status), documented: \(responses.keys.sorted())"
                 )
-                if method == "post" {
+                if guarded {
                     XCTAssertNotNil(operation["security"], "\(path) documents its bearer auth")
                     let unauthorised = try http(gateway, method.uppercased(), concrete, body: body)
                     XCTAssertEqual(unauthorised.status, 401)

@@ -98,7 +98,16 @@ class GatewayTestCase: XCTestCase {
         _ gateway: Gateway, _ method: String, _ path: String, body: String? = nil, token: String? = nil,
         headers: [String: String] = [:], timeout: TimeInterval = 30
     ) throws -> Reply {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gateway.port!)\(path)")!)
+        try Self.http(
+            port: gateway.port!, method, path, body: body, token: token, headers: headers, timeout: timeout)
+    }
+
+    /// The same from any thread.
+    static func http(
+        port: Int, _ method: String, _ path: String, body: String? = nil, token: String? = nil,
+        headers: [String: String] = [:], timeout: TimeInterval = 30
+    ) throws -> Reply {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = timeout
         if let body {

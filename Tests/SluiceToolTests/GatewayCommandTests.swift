@@ -8,8 +8,9 @@ import XCTest
 
 /// `sluice gateway` through the built binary.
 final class GatewayCommandTests: ToolTestCase {
-    /// `sluice gateway --tokens-file`: tokens (comments and blank lines skipped) guard the
-    /// POST routes of the running command, and SIGTERM stops it with status 0.
+    /// `sluice gateway --tokens-file`: tokens (comments and blank lines skipped) with their
+    /// scopes guard the /v1 routes of the running command, SLUICE_GATEWAY_TOKENS adds
+    /// more, and SIGTERM stops it with status 0.
     func testGatewayCommandReadsTokensFileAndStopsOnSigterm() throws {
         XCTAssertEqual(try sluice(["topics", "apply", "topics/sentiment-monitoring.yaml"]).status, 0)
         let empty = try write("empty-tokens", "# no tokens yet\n\n")
@@ -22,8 +23,15 @@ final class GatewayCommandTests: ToolTestCase {
             "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--tokens-file", "/no/such/file",
         ])
         XCTAssertTrue(missing.stderr.contains("cannot read the tokens file '/no/such/file'"), missing.stderr)
+        let badScope = try write("bad-scope", "gamma-token admin\n")
+        let wrongScope = try sluice([
+            "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--tokens-file", badScope,
+        ])
+        XCTAssertNotEqual(wrongScope.status, 0)
+        XCTAssertTrue(wrongScope.stderr.contains("read or write, not 'admin'"), wrongScope.stderr)
 
-        let tokens = try write("tokens", "# team tokens\nalpha-token\n\n  beta-token   # the batch job\n")
+        let tokens = try write(
+            "tokens", "# team tokens\nalpha-token\n\n  beta-token   # the batch job\nreader-token read\n")
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = [
@@ -31,6 +39,9 @@ final class GatewayCommandTests: ToolTestCase {
             "--brokers", broker.bootstrapServers,
         ]
         process.currentDirectoryURL = PackagePaths.root
+        var environment = ProcessInfo.processInfo.environment
+        environment["SLUICE_GATEWAY_TOKENS"] = "env-reader read, env-writer write"
+        process.environment = environment
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -49,11 +60,13 @@ final class GatewayCommandTests: ToolTestCase {
                 line[$0].dropFirst(10).dropLast()
             },
             line)
-        func post(_ token: String?) throws -> Int {
-            var request = URLRequest(
-                url: URL(string: "http://127.0.0.1:\(port)/v1/workflows/sentiment-monitoring/events")!)
-            request.httpMethod = "POST"
-            request.httpBody = Data(#"{"text": "hello"}"#.utf8)
+        func call(_ method: String, _ path: String, _ token: String?) throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            if method == "POST" {
+                request.httpBody = Data(#"{"text": "hello"}"#.utf8)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
             let done = DispatchSemaphore(value: 0)
             let status = StatusBox()
@@ -64,15 +77,38 @@ final class GatewayCommandTests: ToolTestCase {
             XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
             return status.value
         }
+        func post(_ token: String?) throws -> Int {
+            try call("POST", "/v1/workflows/sentiment-monitoring/events", token)
+        }
         XCTAssertEqual(try post(nil), 401)
         XCTAssertEqual(try post("alpha-token"), 202)
         XCTAssertEqual(try post("beta-token"), 202, "a token after spaces and before a comment")
         XCTAssertEqual(try post("# the batch job"), 401)
+        XCTAssertEqual(try post("reader-token"), 403, "a read token cannot post")
+        XCTAssertEqual(try call("GET", "/v1/dashboard", "reader-token"), 200)
+        XCTAssertEqual(try call("GET", "/v1/dashboard", nil), 401, "reads need a token too")
+        XCTAssertEqual(try post("env-writer"), 202, "a token from SLUICE_GATEWAY_TOKENS")
+        XCTAssertEqual(try post("env-reader"), 403)
+        XCTAssertEqual(try call("GET", "/healthz", nil), 200, "health stays open")
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(20)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         XCTAssertFalse(process.isRunning, "the gateway stops on SIGTERM")
         XCTAssertEqual(process.terminationStatus, 0)
+    }
+}
+
+extension GatewayCommandTests {
+    /// Without tokens, `--host` other than loopback is refused before anything binds,
+    /// with what to do.
+    func testGatewayCommandRefusesAnExposedAddressWithoutTokens() throws {
+        let refused = try sluice([
+            "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--host", "0.0.0.0",
+        ])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("refusing to serve on 0.0.0.0 without tokens"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--insecure"), "says what to do: \(refused.stderr)")
+        XCTAssertTrue(refused.stderr.contains("--tokens-file"), refused.stderr)
     }
 }
 

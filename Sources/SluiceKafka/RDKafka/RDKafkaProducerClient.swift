@@ -88,6 +88,22 @@ final class RDKafkaProducerClient: @unchecked Sendable {
         }
     }
 
+    /// librdkafka's fatal error, if one was raised (`rd_kafka_fatal_error`): the handle
+    /// can produce nothing more and must be replaced.
+    var fatalError: KafkaError? {
+        var text = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(client.handle, &text, text.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return KafkaError(
+            code: KafkaError.Code(rawValue: code.rawValue),
+            message: "fatal producer error: \(RDKafkaClient.text(text))", isFatal: true)
+    }
+
+    /// `rd_kafka_test_fatal_error`: raises a fatal error as librdkafka itself would.
+    func raiseFatalErrorForTesting(reason: String) {
+        _ = rd_kafka_test_fatal_error(client.handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+    }
+
     // MARK: Transactions (all blocking)
 
     func initTransactions(timeoutMs: Int) throws(KafkaError) {

@@ -1,0 +1,142 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// What every request passes before its route: the cap on concurrent requests, the
+/// method (405 with `Allow` for a path served under other methods, 404 for one not
+/// served at all), the browser's `Origin`, the bearer token of /v1 routes and the
+/// `Content-Type` of POSTs. Every answer, the route's or a refusal, carries
+/// `X-Content-Type-Options: nosniff` and is counted on /metrics.
+struct GatewayGuard: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let gateway: Gateway
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let (route, response) = try await answer(request, context: context, next: next)
+        var final = response
+        final.headers[.xContentTypeOptions] = "nosniff"
+        if final.headers[.cacheControl] == nil { final.headers[.cacheControl] = "no-store" }
+        gateway.counters.request(route?.id.rawValue ?? "unmatched", status: final.status.code)
+        return final
+    }
+
+    private func answer(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> (GatewayRoute?, Response) {
+        let candidates = GatewayRoute.matching(path: request.uri.path)
+        guard !candidates.isEmpty else {
+            return (nil, gateway.error(.notFound, "no route \(request.uri.path): see /openapi.json for the routes"))
+        }
+        guard let route = candidates.first(where: { $0.method == request.method }) else {
+            let allowed = candidates.map(\.method.rawValue).joined(separator: ", ")
+            var response = gateway.error(
+                .methodNotAllowed, "\(request.uri.path) answers \(allowed), not \(request.method.rawValue)")
+            response.headers[.allow] = allowed
+            return (candidates.first, response)
+        }
+        // /healthz stays outside the cap: a busy gateway is alive.
+        let capped = route.id != .healthz
+        if capped {
+            guard gateway.inFlight.enter(limit: gateway.options.maxConcurrentRequests) else {
+                var response = gateway.error(
+                    .serviceUnavailable,
+                    "the gateway is handling \(gateway.options.maxConcurrentRequests) requests already: retry in a second"
+                )
+                response.headers[.retryAfter] = "1"
+                return (route, response)
+            }
+        }
+        defer { if capped { gateway.inFlight.add(-1) } }
+        if let refusal = gateway.refusal(route, request) { return (route, refusal) }
+        return (route, try await next(request, context))
+    }
+}
+
+extension GatewayRoute {
+    /// Each route's path split into segments once, for `matching`.
+    private static let templates: [(route: GatewayRoute, segments: [Substring])] = all.map {
+        ($0, $0.path.split(separator: "/", omittingEmptySubsequences: false))
+    }
+
+    /// The routes whose path template matches `path` (one per method served there).
+    static func matching(path: String) -> [GatewayRoute] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var found: [GatewayRoute] = []
+        for (route, template) in templates where template.count == segments.count {
+            var matches = true
+            for (pattern, segment) in zip(template, segments)
+            where pattern.first == "{" ? segment.isEmpty : pattern != segment {
+                matches = false
+                break
+            }
+            if matches { found.append(route) }
+        }
+        return found
+    }
+}
+
+extension Gateway {
+    /// The refusal of a request that a browser page of another site sent (403), that
+    /// lacks the token its route needs (401, 403 for a read token on a write route),
+    /// or that POSTs something other than JSON (415); nil when it may go on.
+    func refusal(_ route: GatewayRoute, _ request: Request) -> Response? {
+        if let origin = request.headers[.origin], !originAllowed(origin, request) {
+            return error(
+                .forbidden,
+                "requests from pages of \(origin) are refused: open the dashboard from the gateway itself, "
+                    + "or start the gateway with --allow-origin \(origin)")
+        }
+        if route.path.hasPrefix("/v1/"), !options.tokens.isEmpty {
+            let needed: TokenScope = route.writes ? .write : .read
+            let header = request.headers[.authorization] ?? ""
+            let parts = header.split(separator: " ", maxSplits: 1)
+            let presented =
+                parts.count == 2 && parts[0].lowercased() == "bearer"
+                ? String(parts[1]).trimmingCharacters(in: .whitespaces) : nil
+            guard let presented, let scope = TokenCheck.scope(of: presented, in: options.tokens) else {
+                var response = error(
+                    .unauthorized,
+                    header.isEmpty
+                        ? "this route needs a bearer token: send 'Authorization: Bearer <token>'"
+                        : "the bearer token is not one this gateway accepts (see --tokens-file)")
+                response.headers[.wwwAuthenticate] = "Bearer realm=\"sluice\""
+                return response
+            }
+            guard scope.allows(needed) else {
+                var response = error(
+                    .forbidden,
+                    "this token may only read: \(route.method.rawValue) \(route.path) needs a token with scope 'write' "
+                        + "in the tokens file")
+                response.headers[.wwwAuthenticate] =
+                    "Bearer realm=\"sluice\", error=\"insufficient_scope\", scope=\"write\""
+                return response
+            }
+        }
+        if route.method == .post {
+            let type = request.headers[.contentType] ?? ""
+            let media = type.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            guard media == "application/json" else {
+                return error(
+                    .unsupportedMediaType,
+                    type.isEmpty
+                        ? "send the events with 'Content-Type: application/json'"
+                        : "the body must be JSON sent as 'Content-Type: application/json', not '\(type)'")
+            }
+        }
+        return nil
+    }
+
+    /// The gateway's own origin (the one the request's `Host` names), and those of `--allow-origin`.
+    func originAllowed(_ origin: String, _ request: Request) -> Bool {
+        let given = origin.lowercased()
+        if options.allowedOrigins.contains(where: { $0.lowercased() == given }) { return true }
+        guard let host = request.head.authority?.lowercased(), !host.isEmpty else {
+            return false
+        }
+        return given == "http://\(host)" || given == "https://\(host)"
+    }
+}
