@@ -73,18 +73,24 @@ final class WorkflowFileTests: XCTestCase {
         }
     }
 
+    /// Topics a -> b -> c and a dead-letter topic; the stages follow.
+    static let twoStageHeader = """
+        workflow: w
+        topics: { a: { partitions: 1 }, b: { partitions: 1 }, c: { partitions: 1 }, dlq: { partitions: 1 } }
+        input: a
+        output: c
+        dead_letter: dlq
+        stages:
+
+        """
+
     /// An embed stage's precision is read as written; without one it is nil (fp32).
     func testEmbedStagePrecision() throws {
-        let text = """
-            workflow: w
-            topics: { a: { partitions: 1 }, b: { partitions: 1 }, c: { partitions: 1 }, dlq: { partitions: 1 } }
-            input: a
-            output: c
-            dead_letter: dlq
-            stages:
-              - { name: e, task: embed, input: a, output: b, precision: int8 }
-              - { name: f, task: embed, input: b, output: c }
-            """
+        let text =
+            Self.twoStageHeader + """
+                  - { name: e, task: embed, input: a, output: b, precision: int8 }
+                  - { name: f, task: embed, input: b, output: c }
+                """
         let workflow = try Workflow.parse(text)
         XCTAssertEqual(workflow.stage(named: "e")?.precision, "int8")
         XCTAssertNil(workflow.stage(named: "f")?.precision)
@@ -92,26 +98,21 @@ final class WorkflowFileTests: XCTestCase {
 
     /// A label is a list of descriptions or {descriptions, examples}; other_below is a classify key.
     func testClassifyLabelsWithExamplesAndOther() throws {
-        let text = """
-            workflow: w
-            topics: { a: { partitions: 1 }, b: { partitions: 1 }, c: { partitions: 1 }, dlq: { partitions: 1 } }
-            input: a
-            output: c
-            dead_letter: dlq
-            stages:
-              - { name: e, task: embed, input: a, output: b }
-              - name: t
-                task: classify
-                input: b
-                output: c
-                other_below: 0.25
-                labels:
-                  travel:
-                    descriptions: [flights and airports]
-                    examples: ["@united delayed again", "lost my bag at ORD"]
-                  sports: [football, a match]
-                  quiet: { examples: ["nothing to see"] }
-            """
+        let text =
+            Self.twoStageHeader + """
+                  - { name: e, task: embed, input: a, output: b }
+                  - name: t
+                    task: classify
+                    input: b
+                    output: c
+                    other_below: 0.25
+                    labels:
+                      travel:
+                        descriptions: [flights and airports]
+                        examples: ["@united delayed again", "lost my bag at ORD"]
+                      sports: [football, a match]
+                      quiet: { examples: ["nothing to see"] }
+                """
         let stage = try XCTUnwrap(try Workflow.parse(text).stage(named: "t"))
         XCTAssertEqual(stage.otherBelow, 0.25)
         XCTAssertEqual(
