@@ -172,20 +172,7 @@ final class GatewaySafetyTests: GatewayTestCase {
         }
         XCTAssertEqual(Set(labels), [attack, attack2], "the dashboard's data carries the names as they are")
 
-        let browser = Process()
-        browser.executableURL = URL(fileURLWithPath: chromium)
-        browser.arguments = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path)",
-            "--virtual-time-budget=5000", "--dump-dom", "http://127.0.0.1:\(gateway.port!)/",
-        ]
-        let output = Pipe()
-        browser.standardOutput = output
-        browser.standardError = FileHandle.nullDevice
-        try browser.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        browser.waitUntilExit()
-        XCTAssertEqual(browser.terminationStatus, 0)
+        let dom = try renderedDashboard(gateway, chromium: chromium)
         XCTAssertTrue(dom.contains("id=\"trend-legend\""), String(dom.prefix(2_000)))
         // The names themselves hold the text "data-pwned"; a script that ran would have set it on <body>.
         let body = dom.range(of: "<body").map { String(dom[$0.lowerBound...].prefix(while: { $0 != ">" })) } ?? ""

@@ -140,6 +140,26 @@ class GatewayTestCase: XCTestCase {
     }
 
     /// Polls GET /v1/events/{id} until it answers 200 or the timeout passes.
+    /// The dashboard at `gateway`'s `/` as headless Chromium leaves it after 5 s of virtual
+    /// time (scripts run, charts drawn), as HTML; Chromium must exit 0.
+    func renderedDashboard(_ gateway: Gateway, chromium: String) throws -> String {
+        let browser = Process()
+        browser.executableURL = URL(fileURLWithPath: chromium)
+        browser.arguments = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path)",
+            "--virtual-time-budget=5000", "--dump-dom", "http://127.0.0.1:\(gateway.port!)/",
+        ]
+        let output = Pipe()
+        browser.standardOutput = output
+        browser.standardError = FileHandle.nullDevice
+        try browser.run()
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        browser.waitUntilExit()
+        XCTAssertEqual(browser.terminationStatus, 0)
+        return dom
+    }
+
     func waitForResult(_ gateway: Gateway, id: String, timeout: TimeInterval = 30) throws -> Reply {
         let deadline = Date().addingTimeInterval(timeout)
         var reply = try http(gateway, "GET", "/v1/events/\(id)")

@@ -88,20 +88,7 @@ final class GatewayWorkflowTests: GatewayTestCase {
         let trendWindows = data?["trends"]?.arrayValue?.filter { $0["label"]?.stringValue != "all" }.count ?? 0
         XCTAssertGreaterThan(trendWindows, 0)
 
-        let browser = Process()
-        browser.executableURL = URL(fileURLWithPath: chromium)
-        browser.arguments = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path)",
-            "--virtual-time-budget=5000", "--dump-dom", "http://127.0.0.1:\(gateway.port!)/",
-        ]
-        let output = Pipe()
-        browser.standardOutput = output
-        browser.standardError = FileHandle.nullDevice
-        try browser.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        browser.waitUntilExit()
-        XCTAssertEqual(browser.terminationStatus, 0)
+        let dom = try renderedDashboard(gateway, chromium: chromium)
         let trendPoints = try XCTUnwrap(points(in: dom, chart: "trend-chart"), String(dom.prefix(2_000)))
         let latencyPoints = try XCTUnwrap(points(in: dom, chart: "latency-chart"))
         XCTAssertGreaterThanOrEqual(
