@@ -128,9 +128,15 @@ final class GatewayReadinessAndBoundsTests: GatewayTestCase {
         let waiting = DispatchSemaphore(value: 0)
         let cappedPort = capped.port!
         Thread {
-            _ = try? Self.http(
-                port: cappedPort, "POST", "/v1/workflows/relay/predict?timeout_ms=3000",
-                body: #"{"text": "wait", "id": "c-1"}"#)
+            // With a cap of one, the dashboard polls below can take the slot first and this
+            // predict is refused: it tries again until it holds the slot for its whole wait.
+            for attempt in 0..<100 {
+                let reply = try? Self.http(
+                    port: cappedPort, "POST", "/v1/workflows/relay/predict?timeout_ms=3000",
+                    body: #"{"text": "wait", "id": "c-1-\#(attempt)"}"#)
+                if reply?.status != 503 { break }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
             waiting.signal()
         }.start()
         var busy = try http(capped, "GET", "/v1/dashboard")
@@ -142,7 +148,7 @@ final class GatewayReadinessAndBoundsTests: GatewayTestCase {
         XCTAssertEqual(busy.status, 503, busy.body)
         XCTAssertEqual(busy.headers["retry-after"], "1")
         XCTAssertEqual(try http(capped, "GET", "/healthz").status, 200, "liveness is outside the cap")
-        XCTAssertEqual(waiting.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(waiting.wait(timeout: .now() + 15), .success)
         XCTAssertEqual(try http(capped, "GET", "/v1/dashboard").status, 200, "free again")
 
         let fewWaiters = try startGateway(workflow) { $0.maxPredictWaiters = 1 }
