@@ -50,6 +50,9 @@ public struct PipelineBenchmark: Sendable {
         public var p50Ms: Double
         public var p99Ms: Double
         public var maxMs: Double
+        /// The slowest event of the warm-up, fed from the moment the workers joined.
+        public var startupMs: Double
+        public var hops: HopDelays
     }
 
     // MARK: phases
@@ -120,9 +123,23 @@ public struct PipelineBenchmark: Sendable {
         defer { reader.close() }
         let workers = try startWorkers(workflow, phase: phase, reader: reader)
         defer { workers.forEach { $0.stop() } }
+        // The first records of a new producer wait for its connection and producer id, and a
+        // stage's first ones for its first fetches (0.5-1 s in all): a start-up cost, reported
+        // apart from the steady state, which is timed once a warm-up has gone through the chain.
+        let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+        defer { producer.close() }
+        progress("[\(phase)] warming up: 2 s at the same rate")
+        let warm = try feed(
+            texts: texts, topic: workflow.input, rate: rate, seconds: 2, idPrefix: "\(phase)-warm", with: producer)
+        let warmed = try reader.read(count: warm, timeout: 60, progress: progressEvery(phase, total: warm))
+        let startupMs =
+            warmed.envelopes.values.compactMap { event in
+                event.hops.last.map { Double($0.producedAt - event.createdAt) / 1000 }
+            }.max() ?? 0
         progress(
             "[\(phase)] feeding \(workflow.input) at \(String(format: "%.1f", rate)) events/s for \(Int(seconds)) s")
-        let fed = try feed(texts: texts, topic: workflow.input, rate: rate, seconds: seconds, idPrefix: phase)
+        let fed = try feed(
+            texts: texts, topic: workflow.input, rate: rate, seconds: seconds, idPrefix: phase, with: producer)
         progress("[\(phase)] fed \(fed) events; waiting for them on \(workflow.output)")
         let outputs = try reader.read(count: fed, timeout: 60 + seconds, progress: progressEvery(phase, total: fed))
         let latencies = outputs.envelopes.values.compactMap { event -> Double? in
@@ -135,7 +152,8 @@ public struct PipelineBenchmark: Sendable {
         }
         return Latency(
             rate: rate, fed: fed, measured: latencies.count, p50Ms: percentile(0.5), p99Ms: percentile(0.99),
-            maxMs: latencies.last!)
+            maxMs: latencies.last!, startupMs: startupMs,
+            hops: HopDelays(events: Array(outputs.envelopes.values), stages: workflow.stages.map(\.name)))
     }
 
     // MARK: pieces
@@ -190,8 +208,9 @@ public struct PipelineBenchmark: Sendable {
     }
 
     /// Steady pacing: event n is sent n / rate seconds after the start. Returns how many were acknowledged.
-    func feed(texts: [String], topic: String, rate: Double, seconds: Double, idPrefix: String) throws -> Int {
-        let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+    func feed(
+        texts: [String], topic: String, rate: Double, seconds: Double, idPrefix: String, with producer: KafkaProducer
+    ) throws -> Int {
         let collector = DeliveryCount()
         let total = max(1, Int(rate * seconds))
         let started = DispatchTime.now().uptimeNanoseconds
@@ -207,7 +226,6 @@ public struct PipelineBenchmark: Sendable {
             ) { report in collector.add(report.isDelivered) }
         }
         try producer.flush()
-        producer.close()
         return collector.delivered
     }
 

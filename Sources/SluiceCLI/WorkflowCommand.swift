@@ -24,10 +24,12 @@ struct WorkflowCommand: ParsableCommand {
             let workflow = try Workflow.load(path: file)
             print("\(file): workflow '\(workflow.name)' is valid")
             for stage in workflow.stages {
+                let batch =
+                    stage.batchLatencyMs.map { "up to \(stage.batchSize) within \($0) ms" }
+                    ?? "\(stage.batchSize) / \(stage.batchWaitMs) ms"
                 print(
                     "  \(stage.name): \(stage.task.rawValue) \(stage.input) -> \(stage.output)"
-                        + "  (batch \(stage.batchSize) / \(stage.batchWaitMs) ms, \(stage.replicas) replica(s), \(stage.delivery.rawValue))"
-                )
+                        + "  (batch \(batch), \(stage.replicas) replica(s), \(stage.delivery.rawValue))")
             }
         }
     }

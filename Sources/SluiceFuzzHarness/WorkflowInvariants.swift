@@ -35,7 +35,7 @@ enum WorkflowInvariants {
             "stage '\(stage.name)' uses an undeclared topic")
         try require(stage.input != stage.output, "stage '\(stage.name)' reads its own output")
         try require(
-            stage.batchSize >= 1 && stage.batchWaitMs >= 0 && stage.replicas >= 1,
+            stage.batchSize >= 1 && stage.batchWaitMs >= 0 && (stage.batchLatencyMs ?? 1) >= 1 && stage.replicas >= 1,
             "stage '\(stage.name)' batch or replicas out of range")
         try require((0.001...10).contains(stage.temperature), "stage '\(stage.name)' temperature \(stage.temperature)")
         if stage.task == .classify {

@@ -182,8 +182,10 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
         logger.info(
             "worker \(options.workerID) joined group \(workflow.group(of: stage)): \(stage.input) -> \(stage.output), \(stage.delivery.rawValue)"
         )
+        var planner = BatchPlanner(
+            maxSize: stage.batchSize, waitMs: stage.batchWaitMs, latencyGoalMs: stage.batchLatencyMs)
         while !isStopping {
-            let records = try pollBatch(consumer, rebalance: rebalance)
+            let records = try pollBatch(consumer, rebalance: rebalance, planner: planner)
             guard !records.isEmpty else { continue }
             let started = DispatchTime.now().uptimeNanoseconds
             let outcomes = processor.run(records.map(InputRecord.init), consumedAt: EventClock.nowMicros())
@@ -195,23 +197,32 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
                 if case .deadLetter(_, _, _, let reason) = outcome { deadLetterReasons.append(reason) }
             }
             try delivery.deliver(messages, consumed: records, backPressure: backPressure)
+            planner.batchDone(
+                count: records.count, newestTimestampMs: records.compactMap(\.timestampMs).max(),
+                costMs: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
             counters.batchDone(
                 records: records.count, deadLetterReasons: deadLetterReasons, stepNanoseconds: stepNanoseconds)
         }
         logger.info("worker \(options.workerID) stopping: last batch committed, leaving the group")
     }
 
-    /// Up to `batchSize` records, waiting at most `batchWaitMs` after the first one.
-    private func pollBatch(_ consumer: KafkaConsumer, rebalance: RebalanceTracker) throws -> [KafkaRecord] {
+    /// Up to `batchSize` records, waiting after the first one as long as `planner` says
+    /// (at most `batchWaitMs`).
+    private func pollBatch(_ consumer: KafkaConsumer, rebalance: RebalanceTracker, planner: BatchPlanner) throws
+        -> [KafkaRecord]
+    {
         var records = try consumer.poll(maxRecords: stage.batchSize, timeoutMs: options.idlePollMs)
-        if !records.isEmpty {
-            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(stage.batchWaitMs) * 1_000_000
-            while records.count < stage.batchSize {
-                let now = DispatchTime.now().uptimeNanoseconds
-                guard now < deadline else { break }
-                records += try consumer.poll(
-                    maxRecords: stage.batchSize - records.count, timeoutMs: Int((deadline - now) / 1_000_000))
-            }
+        let firstAt = DispatchTime.now().uptimeNanoseconds
+        let oldest = records.compactMap(\.timestampMs).min()
+        while !records.isEmpty && records.count < stage.batchSize {
+            let waited = Double(DispatchTime.now().uptimeNanoseconds - firstAt) / 1e6
+            let age = oldest.map { Double(EventClock.nowMicros() / 1000 - $0) }
+            let wait = planner.remainingWaitMs(count: records.count, waitedMs: waited, oldestAgeMs: age)
+            // No wait left: still take what the consumer has fetched already, which costs nothing.
+            let more = try consumer.poll(
+                maxRecords: stage.batchSize - records.count, timeoutMs: Int(wait.rounded(.up)))
+            records += more
+            if wait <= 0 || (more.isEmpty && wait < 1) { break }
         }
         return rebalance.keepCurrent(records)
     }
@@ -249,7 +260,10 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
         var config = KafkaProducerConfig(
             common: KafkaConfig(
                 bootstrapServers: options.brokers, clientID: "sluice-\(stage.name)", properties: options.properties),
-            maxQueuedMessages: workflow.limits.maxInFlight)
+            // No linger: a worker enqueues a whole batch at once and then waits for its
+            // acknowledgements, so lingering only delays the next stage (5 ms a hop;
+            // docs/latency.md). `-X linger.ms=N` still sets it.
+            lingerMs: 0, maxQueuedMessages: workflow.limits.maxInFlight)
         if stage.delivery == .exactlyOnce {
             let slot = options.instance ?? options.workerID
             config.transactionalID = "\(workflow.group(of: stage)).\(slot)"

@@ -66,6 +66,11 @@ public struct StageSpec: Sendable, Equatable {
     public var batchSize: Int = 32
     /// ... or when this many milliseconds passed since the first one arrived.
     public var batchWaitMs: Int = 20
+    /// `batch: {latency_ms: N}`: a goal for a record's batch wait plus the step. The worker
+    /// then sizes each batch from the arrival rate and its measured step time
+    /// (`BatchPlanner`) instead of always waiting `batchWaitMs`; the wait never passes
+    /// `batchWaitMs`, which is the goal unless `wait_ms` is given too. nil: fixed waits.
+    public var batchLatencyMs: Int?
     public var replicas: Int = 1
     public var delivery: DeliveryMode = .atLeastOnce
     /// `classify` only: zero-shot labels, or a trained head (`head`).
@@ -120,13 +125,7 @@ extension StageSpec {
         for (key, value) in entries {
             switch key {
             case "batch":
-                for (batchKey, batchValue) in try value.mapping(allowed: ["size", "wait_ms"]) {
-                    if batchKey == "size" {
-                        stage.batchSize = try batchValue.int(atLeast: 1)
-                    } else {
-                        stage.batchWaitMs = try batchValue.int(atLeast: 0)
-                    }
-                }
+                try parseBatch(value, into: &stage)
             case "replicas": stage.replicas = try value.int(atLeast: 1)
             case "delivery":
                 let mode = try value.string()

@@ -96,6 +96,35 @@ final class WorkflowFileTests: XCTestCase {
         XCTAssertNil(workflow.stage(named: "f")?.precision)
     }
 
+    /// `batch` takes a size (or `max`), a fixed wait, or a latency goal that caps the wait.
+    func testBatchSizeWaitAndLatencyGoal() throws {
+        let text =
+            Self.twoStageHeader + """
+                  - { name: e, task: passthrough, input: a, output: b, batch: { max: 16, latency_ms: 40 } }
+                  - { name: f, task: passthrough, input: b, output: c, batch: { size: 8, wait_ms: 5, latency_ms: 30 } }
+                """
+        let workflow = try Workflow.parse(text)
+        let goal = try XCTUnwrap(workflow.stage(named: "e"))
+        XCTAssertEqual([goal.batchSize, goal.batchWaitMs, goal.batchLatencyMs], [16, 40, 40])
+        let both = try XCTUnwrap(workflow.stage(named: "f"))
+        XCTAssertEqual([both.batchSize, both.batchWaitMs, both.batchLatencyMs], [8, 5, 30])
+        let plain = try Workflow.parse(
+            Self.twoStageHeader + "  - { name: e, task: passthrough, input: a, output: c, batch: { size: 4 } }")
+        XCTAssertNil(plain.stages[0].batchLatencyMs)
+        XCTAssertEqual(plain.stages[0].batchWaitMs, 20)
+
+        let twice =
+            Self.twoStageHeader + "  - { name: e, task: passthrough, input: a, output: c, batch: { size: 4, max: 8 } }"
+        XCTAssertThrowsError(try Workflow.parse(twice)) { error in
+            XCTAssertTrue("\(error)".contains("both 'size' and 'max'"), "\(error)")
+        }
+        let zero =
+            Self.twoStageHeader + "  - { name: e, task: passthrough, input: a, output: c, batch: { latency_ms: 0 } }"
+        XCTAssertThrowsError(try Workflow.parse(zero)) { error in
+            XCTAssertTrue("\(error)".contains("latency_ms"), "\(error)")
+        }
+    }
+
     /// A label is a list of descriptions or {descriptions, examples}; other_below is a classify key.
     func testClassifyLabelsWithExamplesAndOther() throws {
         let text =
