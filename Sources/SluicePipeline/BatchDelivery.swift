@@ -3,52 +3,27 @@ import Logging
 import SluiceKafka
 
 /// How a worker hands a processed batch to Kafka and commits its input offsets.
-protocol BatchDelivery {
-    /// `messages[i]` is the outcome of `consumed[i]`; records of one partition are in offset order.
-    func deliver(_ messages: [KafkaProducerMessage], consumed: [KafkaRecord], backPressure: BackPressure) throws
-}
-
-/// Commit an offset only after every output of every record up to it was acknowledged.
-struct AtLeastOnceDelivery: BatchDelivery {
-    let producer: KafkaProducer
-    let consumer: KafkaConsumer
-    let logger: Logger
-
-    func deliver(_ messages: [KafkaProducerMessage], consumed: [KafkaRecord], backPressure: BackPressure) throws {
-        let reports = try backPressure.send(messages, with: producer)
-        var commits: [KafkaTopicPartition: Int64] = [:]
-        var failed: [KafkaTopicPartition: KafkaError] = [:]
-        for (record, report) in zip(consumed, reports) {
-            let partition = record.topicPartition
-            guard failed[partition] == nil else { continue }
-            if let error = report.error {
-                failed[partition] = error
-            } else {
-                commits[partition] = record.offset + 1
-            }
-        }
-        if !commits.isEmpty {
-            let offsets = commits.map { entry in
-                KafkaTopicPartitionOffset(topic: entry.key.topic, partition: entry.key.partition, offset: entry.value)
-            }
-            do {
-                try consumer.commit(offsets: offsets)
-            } catch {
-                // Typically a rebalance in progress: the new owner re-reads from the
-                // previous commit (duplicates, which at-least-once allows; no loss).
-                logger.warning("commit of \(offsets) failed: \(error)")
-            }
-        }
-        if let (partition, error) = failed.first {
-            throw SessionRestart(
-                reason: "delivery failed for a record from \(partition): \(error); committed only what was acknowledged"
-            )
-        }
-    }
+/// All of it runs on the worker's thread, the rebalance handler included (it runs inside poll).
+protocol BatchDelivery: AnyObject {
+    /// Hands over a batch: `messages[i]` is the outcome of `consumed[i]`, and records of one
+    /// partition are in offset order. It may return before the outputs are acknowledged;
+    /// `done` runs once they are and the offsets are committed.
+    func send(
+        _ messages: [KafkaProducerMessage], consumed: [KafkaRecord], backPressure: BackPressure,
+        done: @escaping () -> Void) throws
+    /// Commits what has been acknowledged since, without waiting.
+    func retireFinished(backPressure: BackPressure) throws
+    /// Waits for every batch in flight and commits what was acknowledged.
+    func drain(backPressure: BackPressure) throws
+    /// The same from inside the rebalance handler, before partitions go: it cannot throw,
+    /// so a failure is kept and thrown by the next `retireFinished`.
+    func drainBeforeRevoke(backPressure: BackPressure)
 }
 
 /// Produce the outputs and commit the input offsets in one Kafka transaction per batch.
-struct ExactlyOnceDelivery: BatchDelivery {
+/// No overlap: a producer has one transaction open at a time, and the next batch's
+/// records may only be produced once this one's commit (or abort) is decided.
+final class ExactlyOnceDelivery: BatchDelivery {
     let producer: KafkaProducer
     let consumer: KafkaConsumer
     static let abortTimeoutMs = 5_000
@@ -59,7 +34,10 @@ struct ExactlyOnceDelivery: BatchDelivery {
         try producer.initTransactions()
     }
 
-    func deliver(_ messages: [KafkaProducerMessage], consumed: [KafkaRecord], backPressure: BackPressure) throws {
+    func send(
+        _ messages: [KafkaProducerMessage], consumed: [KafkaRecord], backPressure: BackPressure,
+        done: @escaping () -> Void
+    ) throws {
         var next: [KafkaTopicPartition: Int64] = [:]
         for record in consumed {
             let following: Int64 = record.offset + 1
@@ -87,5 +65,10 @@ struct ExactlyOnceDelivery: BatchDelivery {
             if let restart = error as? SessionRestart { throw restart }
             throw SessionRestart(reason: "transaction aborted: \(error)")
         }
+        done()
     }
+
+    func retireFinished(backPressure: BackPressure) throws {}
+    func drain(backPressure: BackPressure) throws {}
+    func drainBeforeRevoke(backPressure: BackPressure) {}
 }

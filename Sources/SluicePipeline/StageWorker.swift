@@ -9,17 +9,20 @@ import SluiceWorkflow
 /// One worker of a stage: a member of the consumer group `<workflow>.<stage>`.
 ///
 /// Its loop, on the caller's thread (`run()` blocks):
-/// 1. poll a micro-batch: up to the stage's batch size, or until its wait runs
-///    out after the first record;
+/// 1. poll a micro-batch: up to the stage's batch size, waiting after the first
+///    record as long as its `BatchPlanner` says (a fixed wait, or one planned
+///    against the stage's latency goal);
 /// 2. run the step once for the batch (`BatchProcessor`);
-/// 3. produce every outcome (output or dead letter) and wait for all delivery
-///    reports, pausing the partitions while the producer queue is full;
+/// 3. hand every outcome (output or dead letter) to the producer, pausing the
+///    partitions while the producer queue is full;
 /// 4. commit, for each partition, the offsets whose outputs were all
-///    acknowledged (at-least-once), or commit the offsets inside the same
-///    transaction as the outputs (exactly-once).
-/// No batch is in flight while the consumer polls, and rebalances happen only
-/// inside poll, so a revoke never finds unacknowledged work: no commit can
-/// move past a record whose output the broker has not acknowledged.
+///    acknowledged (at-least-once, `AtLeastOnceWindow`: up to
+///    `options.batchesInFlight` batches wait for their acknowledgements while the
+///    next is polled and run), or commit the offsets inside the same transaction
+///    as the outputs (exactly-once: one batch at a time).
+/// Rebalances happen only inside poll, and a revoke first waits for the batches in
+/// flight and commits what was acknowledged: no commit can move past a record
+/// whose output the broker has not acknowledged.
 ///
 /// A command runs it as a service: `BlockingService("worker", worker)` runs `run()`
 /// on its own thread and calls `stop()` on graceful shutdown (SIGINT / SIGTERM).
@@ -161,31 +164,39 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
     private func runSession() throws {
         let rebalance = RebalanceTracker()
         let consumer = try KafkaConsumer(config: consumerConfig())
+        let producer = try KafkaProducer(config: producerConfig())
+        let backPressure = BackPressure(consumer: consumer, counters: counters, logger: logger)
+        let delivery: any BatchDelivery
+        if stage.delivery == .exactlyOnce {
+            delivery = try ExactlyOnceDelivery(producer: producer, consumer: consumer)
+        } else {
+            delivery = AtLeastOnceWindow(
+                producer: producer, consumer: consumer, logger: logger, counters: counters,
+                limit: options.batchesInFlight)
+        }
+        let handler = RevokeDrain(delivery: delivery, backPressure: backPressure)
         consumer.setRebalanceHandler { [counters, logger] event, epoch in
+            // Before partitions go, finish and commit the batches in flight (they may hold theirs).
+            if case .assigned = event {} else { handler.run() }
             rebalance.handle(event, epoch: epoch)
             counters.assignment(rebalance.current.map(\.description))
             logger.info("rebalance: \(event)")
         }
-        let producer = try KafkaProducer(config: producerConfig())
         defer {
             consumer.close()
             producer.close()
         }
         try consumer.subscribe(topics: [stage.input])
-        let delivery: any BatchDelivery
-        if stage.delivery == .exactlyOnce {
-            delivery = try ExactlyOnceDelivery(producer: producer, consumer: consumer)
-        } else {
-            delivery = AtLeastOnceDelivery(producer: producer, consumer: consumer, logger: logger)
-        }
-        let backPressure = BackPressure(consumer: consumer, counters: counters, logger: logger)
         logger.info(
             "worker \(options.workerID) joined group \(workflow.group(of: stage)): \(stage.input) -> \(stage.output), \(stage.delivery.rawValue)"
         )
         var planner = BatchPlanner(
             maxSize: stage.batchSize, waitMs: stage.batchWaitMs, latencyGoalMs: stage.batchLatencyMs)
         while !isStopping {
+            try delivery.retireFinished(backPressure: backPressure)
             let records = try pollBatch(consumer, rebalance: rebalance, planner: planner)
+            // A revoke inside that poll drained the window; a failure it met ends the session.
+            try delivery.retireFinished(backPressure: backPressure)
             guard !records.isEmpty else { continue }
             let started = DispatchTime.now().uptimeNanoseconds
             let outcomes = processor.run(records.map(InputRecord.init), consumedAt: EventClock.nowMicros())
@@ -196,13 +207,18 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
                 messages.append(message(for: outcome, from: record))
                 if case .deadLetter(_, _, _, let reason) = outcome { deadLetterReasons.append(reason) }
             }
-            try delivery.deliver(messages, consumed: records, backPressure: backPressure)
+            let counters = self.counters
+            try delivery.send(messages, consumed: records, backPressure: backPressure) {
+                counters.batchDone(
+                    records: records.count, deadLetterReasons: deadLetterReasons, stepNanoseconds: stepNanoseconds)
+            }
+            // The cycle the planner sizes batches by: the step and the hand-over (with batches in
+            // flight the acknowledgements overlap the next batch; waiting for room is counted).
             planner.batchDone(
                 count: records.count, newestTimestampMs: records.compactMap(\.timestampMs).max(),
                 costMs: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
-            counters.batchDone(
-                records: records.count, deadLetterReasons: deadLetterReasons, stepNanoseconds: stepNanoseconds)
         }
+        try delivery.drain(backPressure: backPressure)
         logger.info("worker \(options.workerID) stopping: last batch committed, leaving the group")
     }
 
@@ -281,4 +297,16 @@ extension Outcome {
         if case .deadLetter = self { return true }
         return false
     }
+}
+
+/// The rebalance handler's way to the worker's delivery: it runs on the worker's own
+/// thread, inside poll (or close), so the delivery is never used from two threads.
+private final class RevokeDrain: @unchecked Sendable {
+    let delivery: any BatchDelivery
+    let backPressure: BackPressure
+    init(delivery: any BatchDelivery, backPressure: BackPressure) {
+        self.delivery = delivery
+        self.backPressure = backPressure
+    }
+    func run() { delivery.drainBeforeRevoke(backPressure: backPressure) }
 }

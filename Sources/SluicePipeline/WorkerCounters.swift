@@ -26,6 +26,8 @@ public final class WorkerCounters: @unchecked Sendable {
         /// When the last rejoin happened; nil before the first.
         public var lastRejoinAt: Date?
         public var assigned: [String] = []
+        /// Batches handed to the producer whose acknowledgements and commit are still to come.
+        public var batchesInFlight = 0
     }
 
     /// - Parameters:
@@ -78,6 +80,11 @@ public final class WorkerCounters: @unchecked Sendable {
         if afterDeliveryFailure { instruments.deliveryFailures.increment() }
     }
 
+    func inFlight(_ batches: Int) {
+        update { $0.batchesInFlight = batches }
+        instruments.inFlight.record(batches)
+    }
+
     func assignment(_ partitions: [String]) {
         update { $0.assigned = partitions }
         instruments.assigned.record(partitions.count)
@@ -93,6 +100,7 @@ public final class WorkerCounters: @unchecked Sendable {
         let rejoins: Counter
         let deliveryFailures: Counter
         let assigned: Gauge
+        let inFlight: Gauge
         private let dimensions: [(String, String)]
         private let factory: any MetricsFactory
         private let lock = NSLock()
@@ -110,6 +118,7 @@ public final class WorkerCounters: @unchecked Sendable {
             rejoins = Counter(label: Names.rejoins, dimensions: dimensions, factory: factory)
             deliveryFailures = Counter(label: Names.deliveryFailures, dimensions: dimensions, factory: factory)
             assigned = Gauge(label: Names.assignedPartitions, dimensions: dimensions, factory: factory)
+            inFlight = Gauge(label: Names.batchesInFlight, dimensions: dimensions, factory: factory)
         }
 
         func deadLetters(_ reason: String) -> Counter {
@@ -139,6 +148,7 @@ public enum WorkerMetricNames {
     public static let rejoins = "sluice_worker_rejoins_total"
     public static let deliveryFailures = "sluice_worker_delivery_failures_total"
     public static let assignedPartitions = "sluice_worker_assigned_partitions"
+    public static let batchesInFlight = "sluice_worker_batches_in_flight"
 
     /// Upper bounds for the batch-size histogram: powers of two up to 4096.
     public static let batchSizeBuckets: [Double] = (0...12).map { Double(1 << $0) }

@@ -22,12 +22,16 @@ public struct WorkerOptions: Sendable {
     /// When set, a stage with a head follows this control topic (`ModelControl`) and
     /// switches heads between batches as they are deployed. nil: it keeps the file's head.
     public var controlTopic: String?
+    /// At-least-once stages: batches whose outputs may wait for acknowledgements while the
+    /// next one is polled and run (1: strictly one batch at a time). Exactly-once: always 1.
+    public var batchesInFlight: Int
 
     public init(
         brokers: String, properties: [String: String] = [:], workerID: String = WorkerOptions.defaultWorkerID(),
         instance: String? = nil, transactionTimeoutMs: Int = 15_000, idlePollMs: Int = 100,
-        registry: RegistrySettings? = nil, controlTopic: String? = nil
+        registry: RegistrySettings? = nil, controlTopic: String? = nil, batchesInFlight: Int = 2
     ) {
+        self.batchesInFlight = batchesInFlight
         self.registry = registry
         self.controlTopic = controlTopic
         self.brokers = brokers

@@ -22,7 +22,8 @@ public struct WorkerArguments: ParsableArguments {
         record), runs the step once per batch, produces the results to the stage's output \
         topic and records it cannot handle to the dead-letter topic, then commits the input \
         offsets whose outputs the broker acknowledged (or commits inside a transaction in \
-        exactly-once mode).
+        exactly-once mode). While one batch waits for its acknowledgements the next is polled \
+        and run (--batches-in-flight); commits stay in offset order.
 
         SIGINT / SIGTERM: stop polling, finish and commit the batch in hand, leave the \
         group, exit 0. An error that stops the worker (or its metrics endpoint) is printed \
@@ -73,6 +74,14 @@ public struct WorkerArguments: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
+            "at-least-once stages: batches whose outputs may still wait for the broker's acknowledgements while "
+                + "the next is polled and run; 1 runs strictly one batch at a time. Exactly-once stages run one.",
+            valueName: "n"))
+    public var batchesInFlight: Int = 2
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "Port for GET /metrics (Prometheus); 0, the default, takes a free port and logs it.", valueName: "port"))
     public var metricsPort: Int = 0
 
@@ -84,6 +93,11 @@ public struct WorkerArguments: ParsableArguments {
 
     public func validate() throws {
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0...65535") }
+        guard (1...64).contains(batchesInFlight) else {
+            throw ValidationError(
+                "--batches-in-flight must be 1...64 (2, the default, overlaps one batch's acknowledgements with the next)"
+            )
+        }
         if let precision {
             do { _ = try Precision.parse(precision) } catch { throw ValidationError("--precision: \(error)") }
         }
@@ -107,7 +121,8 @@ public struct WorkerArguments: ParsableArguments {
         }
         let options = WorkerOptions(
             brokers: try broker.required(), properties: try broker.extraProperties(), instance: instance,
-            registry: registry.settings, controlTopic: noControl ? nil : SluiceEnvironment.controlTopic)
+            registry: registry.settings, controlTopic: noControl ? nil : SluiceEnvironment.controlTopic,
+            batchesInFlight: batchesInFlight)
         var logger = Logger(label: "sluice.worker.\(spec.name)")
         logger.logLevel = .info
         let step = try catalog.makeStage(
