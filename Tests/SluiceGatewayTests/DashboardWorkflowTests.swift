@@ -210,6 +210,52 @@ final class DashboardWorkflowTests: GatewayTestCase {
         print("dashboard screenshot: \(shot)")
     }
 
+    /// What the gateway keeps of the alerts topic is bounded, and a rule that resolved
+    /// is no longer shown as firing; a record that is not JSON is skipped, and of the
+    /// metrics records the newest of the shortest window is the one drawn.
+    func testTheMonitorsRecordsAreKeptBoundedAndFiringMeansNotResolvedSince() throws {
+        let workflow = try monitoredWorkflow()
+        let gateway = try startGateway(workflow)
+        // 250 transitions of five rules (more than the 200 kept); the last state of r0...r2
+        // is firing, of r3 and r4 resolved.
+        var messages: [KafkaProducerMessage] = []
+        for index in 0..<250 {
+            let rule = "r\(index % 5)"
+            let last = index >= 245
+            let state = last ? (index % 5 < 3 ? "firing" : "resolved") : (index / 5 % 2 == 0 ? "firing" : "resolved")
+            let transition = JSONValue.object([
+                "rule": .string(rule), "state": .string(state), "value": .double(Double(index)),
+                "threshold": .double(1), "at": .int(Int64(1_000_000 * index)), "subject": .null,
+            ])
+            messages.append(
+                KafkaProducerMessage(topic: "alerts", key: rule, value: Array(transition.serialized().utf8)))
+        }
+        messages.append(KafkaProducerMessage(topic: "alerts", key: "junk", value: Array("not json".utf8)))
+        for (window, seconds, at) in [("10s", 10, 5), ("60s", 60, 9), ("10s", 10, 7), ("10s", 10, 6)] {
+            let record = JSONValue.object([
+                "at": .int(Int64(at)), "window": .string(window), "window_s": .int(Int64(seconds)),
+                "stages": .array([]), "hops": .array([]), "canaries": .array([]),
+            ])
+            messages.append(KafkaProducerMessage(topic: "metrics", key: nil, value: Array(record.serialized().utf8)))
+        }
+        let producer = try KafkaProducer(config: KafkaProducerConfig(common: config))
+        defer { producer.close() }
+        XCTAssertTrue(try producer.sendBatch(messages).allSatisfy(\.isDelivered))
+
+        let data = try waitForDashboard(gateway, timeout: 30) { data in
+            (data["monitor"]?["records"]?.intValue ?? 0) >= 254
+        }
+        XCTAssertEqual(data["monitor"]?["records"]?.intValue, 254, "every JSON record read, the other skipped")
+        let history = data["alerts"]?["history"]?.arrayValue ?? []
+        XCTAssertEqual(history.count, 200, "the history is bounded")
+        XCTAssertEqual(history.last?["value"]?.doubleValue, 249, "the newest transition is kept")
+        XCTAssertEqual(history.first?["value"]?.doubleValue, 50, "the oldest ones are dropped")
+        let firing = data["alerts"]?["firing"]?.arrayValue?.compactMap { $0["rule"]?.stringValue } ?? []
+        XCTAssertEqual(firing.sorted(), ["r0", "r1", "r2"], "resolved rules are not firing")
+        XCTAssertEqual(data["workflow"]?["at"]?.intValue, 7, "the newest record of the 10 s window")
+        XCTAssertEqual(data["workflow"]?["window_s"]?.intValue, 10)
+    }
+
     /// The start tag of the first element whose tag holds `marker`.
     private func tag(in dom: String, with marker: String) -> String? {
         let escaped = marker.replacingOccurrences(of: ">", with: "&gt;")
