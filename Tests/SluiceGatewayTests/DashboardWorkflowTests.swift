@@ -211,8 +211,8 @@ final class DashboardWorkflowTests: GatewayTestCase {
     }
 
     /// What the gateway keeps of the alerts topic is bounded, and a rule that resolved
-    /// is no longer shown as firing; a record that is not JSON is skipped, and of the
-    /// metrics records the newest of the shortest window is the one drawn.
+    /// is no longer shown as firing; a record that is not JSON is skipped, of the metrics
+    /// records the newest of the shortest window is the one drawn, and its canary shows.
     func testTheMonitorsRecordsAreKeptBoundedAndFiringMeansNotResolvedSince() throws {
         let workflow = try monitoredWorkflow()
         let gateway = try startGateway(workflow)
@@ -231,10 +231,15 @@ final class DashboardWorkflowTests: GatewayTestCase {
                 KafkaProducerMessage(topic: "alerts", key: rule, value: Array(transition.serialized().utf8)))
         }
         messages.append(KafkaProducerMessage(topic: "alerts", key: "junk", value: Array("not json".utf8)))
+        // As the monitor writes a canary of the sentiment stage: 38 of 40 labels agree.
+        let canary = JSONValue.object([
+            "stage": .string("second"), "head_version": .string("head-a"), "canary_version": .string("head-b"),
+            "compared": .int(40), "agreed": .int(38), "agreement": .double(0.95),
+        ])
         for (window, seconds, at) in [("10s", 10, 5), ("60s", 60, 9), ("10s", 10, 7), ("10s", 10, 6)] {
             let record = JSONValue.object([
                 "at": .int(Int64(at)), "window": .string(window), "window_s": .int(Int64(seconds)),
-                "stages": .array([]), "hops": .array([]), "canaries": .array([]),
+                "stages": .array([]), "hops": .array([]), "canaries": .array(at == 7 ? [canary] : []),
             ])
             messages.append(KafkaProducerMessage(topic: "metrics", key: nil, value: Array(record.serialized().utf8)))
         }
@@ -254,6 +259,20 @@ final class DashboardWorkflowTests: GatewayTestCase {
         XCTAssertEqual(firing.sorted(), ["r0", "r1", "r2"], "resolved rules are not firing")
         XCTAssertEqual(data["workflow"]?["at"]?.intValue, 7, "the newest record of the 10 s window")
         XCTAssertEqual(data["workflow"]?["window_s"]?.intValue, 10)
+        XCTAssertEqual(data["workflow"]?["canaries"]?.arrayValue?.count, 1)
+
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+                .first(where: FileManager.default.isExecutableFile(atPath:))
+        else {
+            throw XCTSkip("Chromium is not installed: run scripts/setup.sh (it installs the Debian package 'chromium')")
+        }
+        let dom = try renderedDashboard(gateway, chromium: chromium)
+        let shown = section(of: dom, id: "canary")
+        XCTAssertTrue(shown.hasPrefix(" data-count=\"1\""), "one canary drawn: \(shown.prefix(300))")
+        XCTAssertTrue(
+            shown.contains("head-b") && shown.contains("95.0%"), "its version and agreement: \(shown.prefix(600))")
+        XCTAssertEqual(section(of: dom, id: "alerts-firing").components(separatedBy: "<li").count - 1, 3)
     }
 
     /// The start tag of the first element whose tag holds `marker`.
