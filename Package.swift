@@ -224,14 +224,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        // Real broker, real workers and the gateway over loopback HTTP; the dashboard in headless Chromium.
+        // Real broker, real workers, a monitor and the gateway over loopback HTTP; the dashboard in headless Chromium.
         .testTarget(
             name: "SluiceGatewayTests",
             dependencies: [
                 "SluiceTesting",
                 "SluiceBroker", "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML",
                 "SluiceWorkflow",
-                "SluiceJSON", "SluiceRegistry", .product(name: "Logging", package: "swift-log"),
+                "SluiceJSON", "SluiceRegistry", "SluiceMonitorService", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // Process-level faults (network partition in namespaces, paused broker, zombie and

@@ -1,12 +1,16 @@
 /// The dashboard at `/`: one self-contained page (no script or font from elsewhere:
-/// it works offline) that polls `/v1/dashboard` every two seconds and draws, as SVG,
-/// the mean sentiment score per label per window and the end-to-end latency.
-/// Each chart carries `data-points` (points drawn) so that a headless browser test can
-/// tell a chart with data from an empty one.
+/// it works offline) that polls `/v1/dashboard` every two seconds and draws, as SVG and
+/// tables: the workflow as its graph (a box per stage with the monitor's figures and
+/// the registry's live replicas, an arrow per hop with its delay, a warning colour on a
+/// stage that stalls or falls behind), the alerts firing and their recent history, the
+/// monitor's sentiment trends per label with surges marked, a running canary's
+/// agreement, and the gateway's own view (sentiment per label, end-to-end latency).
+/// Charts and boxes carry `data-*` attributes (points, figures drawn) so that a
+/// headless browser test can tell drawn data from an empty page.
 ///
 /// Label names come from workflow files and events, so they are data, not markup: the
-/// script writes every label, text and figure with `textContent` (or `setAttribute`,
-/// `createTextNode`), never as HTML; and the page is served with a
+/// script (`DashboardScript`) writes every label, text and figure with `textContent` (or
+/// `setAttribute`, `createTextNode`), never as HTML; and the page is served with a
 /// Content-Security-Policy that lets only its own script (by nonce) run and only the
 /// gateway be fetched. With tokens set, the page sends the token given after `#token=`
 /// in its address (the fragment never leaves the browser).
@@ -43,11 +47,28 @@ enum DashboardPage {
             #status { color: #666; } table { border-collapse: collapse; } td, th { padding: 2px 10px; text-align: right; }
             th:first-child, td:first-child { text-align: left; }
             .p50 { background: #1f77b4; } .p99 { background: #d62728; }
+            svg.graph { max-width: 1200px; height: auto; min-height: 180px; }
+            .note { color: #666; font-size: 12px; } .two { display: flex; gap: 3rem; flex-wrap: wrap; }
+            #alerts-firing li { color: #a00; font-weight: bold; } tr.firing td { color: #a00; } tr.resolved td { color: #286; }
             </style></head>
             <body>
             <h1>Sluice workflow <code>\(name)</code></h1>
             <div id="status">waiting for data…</div>
-            <h2>Mean sentiment score per label (−1 negative … +1 positive), per window</h2>
+            <h2>Workflow</h2>
+            <div class="note" id="monitor-status">waiting for the monitor…</div>
+            <svg id="workflow-graph" class="graph" viewBox="0 0 900 180" role="img" aria-label="the workflow's stages and hops"></svg>
+            <div class="two">
+            <div><h2>Alerts firing</h2><ul id="alerts-firing" data-count="0"></ul></div>
+            <div><h2>Canary</h2><div id="canary" data-count="0"></div></div>
+            </div>
+            <h2>Recent alerts (newest first)</h2>
+            <table id="alert-history"><thead><tr><th>at</th><th>rule</th><th>subject</th><th>state</th><th>value</th><th>threshold</th></tr></thead><tbody></tbody></table>
+            <h2>Sentiment trends from the monitor: mean score per label (−1 … +1), surges marked</h2>
+            <svg id="monitor-score-chart" viewBox="0 0 900 260" data-points="0" role="img" aria-label="mean score per label"></svg>
+            <h2>Negative share per label (0 … 1)</h2>
+            <svg id="monitor-negative-chart" viewBox="0 0 900 260" data-points="0" role="img" aria-label="negative share per label"></svg>
+            <div class="legend" id="monitor-legend"></div>
+            <h2>The gateway's view: mean sentiment score per label, per window</h2>
             <svg id="trend-chart" viewBox="0 0 900 260" data-points="0" role="img" aria-label="sentiment per label"></svg>
             <div class="legend" id="trend-legend"></div>
             <h2>End-to-end latency (ms, last 10 s, sampled every 2 s)</h2>
@@ -56,81 +77,7 @@ enum DashboardPage {
             <h2>Latest window</h2>
             <table id="latest"><thead><tr><th>label</th><th>posts</th><th>mean score</th><th>negative</th><th>positive</th></tr></thead><tbody></tbody></table>
             <script nonce="\(nonce)">
-            const colours = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd","#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf"];
-            const W = 900, H = 260, P = 36;
-            function el(tag, attrs, text) {
-              const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
-              for (const k in attrs) e.setAttribute(k, attrs[k]);
-              if (text !== undefined) e.textContent = text;
-              return e;
-            }
-            // Plain HTML elements; `text` goes in as text, never as markup.
-            function html(tag, text) {
-              const e = document.createElement(tag);
-              if (text !== undefined) e.textContent = text;
-              return e;
-            }
-            const token = new URLSearchParams(location.hash.slice(1)).get("token");
-            function draw(svg, series, yMin, yMax, unit) {
-              while (svg.firstChild) svg.removeChild(svg.firstChild);
-              const xs = series.flatMap(s => s.points.map(p => p[0]));
-              let points = 0;
-              if (xs.length === 0) { svg.setAttribute("data-points", "0"); svg.appendChild(el("text", {x: P, y: H / 2}, "no data yet")); return; }
-              const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1);
-              const sx = x => P + (x - x0) / (x1 - x0) * (W - 2 * P);
-              const sy = y => H - P - (y - yMin) / (yMax - yMin || 1) * (H - 2 * P);
-              for (const t of [yMin, (yMin + yMax) / 2, yMax]) {
-                svg.appendChild(el("line", {x1: P, x2: W - P, y1: sy(t), y2: sy(t), stroke: "#eee"}));
-                svg.appendChild(el("text", {x: 2, y: sy(t) + 4, "font-size": 10}, t.toFixed(unit === "ms" ? 0 : 1)));
-              }
-              series.forEach(s => {
-                const d = s.points.map(p => sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1)).join(" ");
-                svg.appendChild(el("polyline", {points: d, fill: "none", stroke: s.colour, "stroke-width": 2, "data-label": s.name}));
-                s.points.forEach(p => svg.appendChild(el("circle", {cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: s.colour})));
-                points += s.points.length;
-              });
-              svg.setAttribute("data-points", String(points));
-            }
-            async function refresh() {
-              try {
-                const r = await fetch("/v1/dashboard", {cache: "no-store", headers: token ? {Authorization: "Bearer " + token} : {}});
-                if (r.status === 401 || r.status === 403) {
-                  document.getElementById("status").textContent = "this gateway needs a token with scope read: open this page as /#token=TOKEN";
-                  return;
-                }
-                const d = await r.json();
-                const labels = d.labels.length ? d.labels : ["all"];
-                const trend = labels.map((label, i) => ({name: label, colour: colours[i % colours.length],
-                  points: d.trends.filter(w => w.label === label).map(w => [w.start / 1e6, w.mean_score])}));
-                draw(document.getElementById("trend-chart"), trend, -1, 1, "score");
-                const legend = document.getElementById("trend-legend");
-                legend.replaceChildren(...trend.map(s => {
-                  const span = html("span"), swatch = html("i");
-                  swatch.style.background = s.colour;
-                  span.append(swatch, document.createTextNode(s.name));
-                  return span;
-                }));
-                const maxMs = Math.max(10, ...d.latency.map(s => s.p99_ms));
-                draw(document.getElementById("latency-chart"), [
-                  {name: "p50", colour: "#1f77b4", points: d.latency.map(s => [s.at / 1e6, s.p50_ms])},
-                  {name: "p99", colour: "#d62728", points: d.latency.map(s => [s.at / 1e6, s.p99_ms])}], 0, maxMs * 1.1, "ms");
-                const lastStart = Math.max(...d.trends.map(w => w.start), 0);
-                document.querySelector("#latest tbody").replaceChildren(...d.trends.filter(w => w.start === lastStart).map(w => {
-                  const row = html("tr");
-                  for (const cell of [w.label, String(w.count), w.mean_score.toFixed(2), (100 * w.negative_share).toFixed(0) + "%", (100 * w.positive_share).toFixed(0) + "%"])
-                    row.appendChild(html("td", cell));
-                  return row;
-                }));
-                const last = d.latency[d.latency.length - 1];
-                document.getElementById("status").textContent = `${d.results} results, ${d.dead_letters} dead letters seen` +
-                  (last ? `; p50 ${last.p50_ms.toFixed(0)} ms, p99 ${last.p99_ms.toFixed(0)} ms, ${last.events_per_s.toFixed(1)} events/s` : "") +
-                  ` (${d.window_s} s windows; updated ${new Date().toLocaleTimeString()})`;
-              } catch (e) {
-                document.getElementById("status").textContent = "cannot reach the gateway: " + e;
-              }
-            }
-            refresh();
-            setInterval(refresh, 2000);
+            \(DashboardScript.source)
             </script>
             </body></html>
 

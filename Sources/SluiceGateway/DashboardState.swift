@@ -4,8 +4,9 @@ import SluiceJSON
 import SluiceMonitor
 import SluiceWorkflow
 
-/// What the dashboard draws, built from the results the gateway follows: sentiment per
-/// label over short tumbling windows, and end-to-end latency sampled every few seconds.
+/// The gateway's own part of what the dashboard draws, built from the results it
+/// follows (so it needs no monitor): sentiment per label over short tumbling windows,
+/// and end-to-end latency sampled every few seconds. The monitor's part is `MonitorView`.
 /// Thread-safe; the follower calls `record` and `tick`, HTTP handlers call `json`.
 public final class DashboardState: @unchecked Sendable {
     public let windowSeconds: Int

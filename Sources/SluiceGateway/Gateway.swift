@@ -31,6 +31,9 @@ public final class Gateway: @unchecked Sendable {
     let inFlight = LiveCount()
     var producer: EventProducer?
     var follower: ResultFollower?
+    /// The monitor's metrics, alerts and trends, for the dashboard.
+    let monitorView = MonitorView()
+    var monitorFollower: MonitorFollower?
     private var server: HTTPServer?
     private var announcer: RegistryAnnouncer?
     var readiness: SharedView<ReadinessAnswer>?
@@ -72,6 +75,8 @@ public final class Gateway: @unchecked Sendable {
             logger: logger)
         try follower.start()
         self.follower = follower
+        monitorFollower = MonitorFollower(workflow: workflow, config: config, view: monitorView, logger: logger)
+        monitorFollower?.start()
         readiness = SharedView(maxAge: 1, waitsForFresh: true) { [workflow, config, options] in
             Self.probe(workflow: workflow, config: config, options: options, producer: producer, follower: follower)
         }
@@ -113,12 +118,14 @@ public final class Gateway: @unchecked Sendable {
         server?.stop()
         announcer?.stop()
         follower?.stop()
+        monitorFollower?.stop()
         producer?.close()
         readiness = nil
         statusView = nil
         server = nil
         announcer = nil
         follower = nil
+        monitorFollower = nil
         producer = nil
     }
 
@@ -190,7 +197,7 @@ public final class Gateway: @unchecked Sendable {
         case .status:
             return await status()
         case .dashboardData:
-            return json(.ok, dashboard.json())
+            return json(.ok, dashboardData())
         case .postEvents, .predict:
             guard context.parameters.get("name") == workflow.name else {
                 return error(

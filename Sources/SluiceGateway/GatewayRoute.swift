@@ -23,7 +23,8 @@ public struct GatewayRoute: Sendable {
     public static let all: [GatewayRoute] = [
         GatewayRoute(
             id: .dashboard, method: .get, path: "/",
-            summary: "The dashboard: live sentiment per label and latency (HTML).",
+            summary:
+                "The dashboard: the workflow's graph with live figures, alerts, trends, canaries, sentiment and latency (HTML).",
             writes: false, responses: [200: "The dashboard page"], contentType: "text/html"),
         GatewayRoute(
             id: .openapi, method: .get, path: "/openapi.json", summary: "This document.", writes: false,
@@ -50,7 +51,8 @@ public struct GatewayRoute: Sendable {
             contentType: "application/json"),
         GatewayRoute(
             id: .dashboardData, method: .get, path: "/v1/dashboard",
-            summary: "What the dashboard draws: sentiment per label per window and end-to-end latency samples.",
+            summary:
+                "What the dashboard draws: sentiment per label per window, latency samples, and the monitor's figures per stage and hop, alerts, trend windows and canaries.",
             writes: false, responses: [200: "Dashboard data"], contentType: "application/json"),
         GatewayRoute(
             id: .postEvents, method: .post, path: "/v1/workflows/{name}/events",

@@ -70,6 +70,20 @@ final class SharedView<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// The last value at once, never waiting (nil before the first build ends); one
+    /// that is older than `maxAge` starts a rebuild in the background. For pages that
+    /// poll often and would rather show a figure a few seconds old than wait on the broker.
+    func latest() -> (value: Value, at: Date)? {
+        lock.lock()
+        let current = last
+        let rebuild = !building && (current.map { Date().timeIntervalSince($0.at) >= maxAge } ?? true)
+        if rebuild { building = true }
+        lock.unlock()
+        if rebuild { queue.async { [self] in finish(build()) } }
+        guard let current else { return nil }
+        return (current.value, current.at)
+    }
+
     /// Starts the first build now, in the background, so that the first requests need not wait.
     func prime() {
         let start = lock.withLock { () -> Bool in

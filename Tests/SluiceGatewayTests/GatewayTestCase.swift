@@ -139,17 +139,24 @@ class GatewayTestCase: XCTestCase {
         return try box.get()
     }
 
-    /// Polls GET /v1/events/{id} until it answers 200 or the timeout passes.
     /// The dashboard at `gateway`'s `/` as headless Chromium leaves it after 5 s of virtual
     /// time (scripts run, charts drawn), as HTML; Chromium must exit 0.
-    func renderedDashboard(_ gateway: Gateway, chromium: String) throws -> String {
+    /// With `screenshot`, Chromium instead writes a PNG of the page (`size`: width,height)
+    /// there and the returned text is empty.
+    func renderedDashboard(
+        _ gateway: Gateway, chromium: String, virtualTimeMs: Int = 5_000, screenshot: String? = nil,
+        size: String = "1280,1900"
+    ) throws -> String {
         let browser = Process()
         browser.executableURL = URL(fileURLWithPath: chromium)
-        browser.arguments = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path)",
-            "--virtual-time-budget=5000", "--dump-dom", "http://127.0.0.1:\(gateway.port!)/",
-        ]
+        let mode =
+            screenshot.map { ["--screenshot=\($0)", "--window-size=\(size)", "--hide-scrollbars"] } ?? ["--dump-dom"]
+        browser.arguments =
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path)",
+                "--virtual-time-budget=\(virtualTimeMs)",
+            ] + mode + ["http://127.0.0.1:\(gateway.port!)/"]
         let output = Pipe()
         browser.standardOutput = output
         browser.standardError = FileHandle.nullDevice
@@ -160,6 +167,7 @@ class GatewayTestCase: XCTestCase {
         return dom
     }
 
+    /// Polls GET /v1/events/{id} until it answers 200 or the timeout passes.
     func waitForResult(_ gateway: Gateway, id: String, timeout: TimeInterval = 30) throws -> Reply {
         let deadline = Date().addingTimeInterval(timeout)
         var reply = try http(gateway, "GET", "/v1/events/\(id)")
