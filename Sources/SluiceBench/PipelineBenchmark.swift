@@ -8,7 +8,7 @@ import SluiceWorkflow
 
 /// The measurements behind `sluice bench pipeline`: a workflow run in-process
 /// (one `StageWorker` per stage, each on its own thread) against a broker.
-/// Every phase gets fresh topics and consumer groups (`renamed(_:suffix:)`), so
+/// Every phase gets fresh topics and consumer groups (`fresh(_:suffix:)`), so
 /// phases never read each other's records.
 public struct PipelineBenchmark: Sendable {
     public let brokers: String
@@ -17,6 +17,10 @@ public struct PipelineBenchmark: Sendable {
     public let encoderOptions: EncoderOptions
     /// Progress lines (the command sends them to stderr).
     public let progress: @Sendable (String) -> Void
+    /// In-process workers (the default) or `sluice worker` processes.
+    public var mode: WorkerMode = .inProcess
+    /// Each worker's `batchesInFlight` (`sluice worker --batches-in-flight`).
+    public var batchesInFlight = 2
 
     public init(
         brokers: String, properties: [String: String] = [:], modelDirectory: String? = nil,
@@ -31,6 +35,31 @@ public struct PipelineBenchmark: Sendable {
 
     var config: KafkaConfig { KafkaConfig(bootstrapServers: brokers, clientID: "sluice-bench", properties: properties) }
 
+    /// A workflow renamed for one phase: parsed, and written out for worker processes.
+    public struct BenchWorkflow: Sendable {
+        public var workflow: Workflow
+        /// The renamed file, beside the original so relative `head:` paths still resolve.
+        public var file: String
+        public func remove() { try? FileManager.default.removeItem(atPath: file) }
+    }
+
+    /// The workflow file `path` with every topic (and so every group) renamed `<name>-<suffix>`,
+    /// written beside it as a hidden file; `remove()` it after the phase.
+    public func fresh(_ path: String, suffix: String) throws -> BenchWorkflow {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let url = URL(fileURLWithPath: path)
+        let file = url.deletingLastPathComponent().appendingPathComponent(".bench-\(suffix)-\(url.lastPathComponent)")
+            .path
+        try Workflow.renamedText(text, suffix: suffix, file: path).write(
+            toFile: file, atomically: true, encoding: .utf8)
+        do {
+            return BenchWorkflow(workflow: try Workflow.load(path: file), file: file)
+        } catch {
+            try? FileManager.default.removeItem(atPath: file)
+            throw error
+        }
+    }
+
     // MARK: results
 
     public struct Throughput: Sendable {
@@ -40,6 +69,8 @@ public struct PipelineBenchmark: Sendable {
         public var deadLettered: Int
         /// Per stage, in workflow order: the seconds its step ran (process_us / batch_size summed over events).
         public var stepSeconds: [(stage: String, seconds: Double)]
+        /// Per stage, in workflow order: records per batch, averaged over batches.
+        public var meanBatchSize: [(stage: String, size: Double)]
         public var eventsPerSecond: Double { Double(events) / seconds }
     }
 
@@ -78,13 +109,14 @@ public struct PipelineBenchmark: Sendable {
     /// Pre-produces `texts` to the workflow's input, then starts one worker per
     /// stage and times from when all of them hold partitions (or the first
     /// record was consumed, if earlier) to the last hop of the last output.
-    public func throughput(_ workflow: Workflow, texts: [String], phase: String) throws -> Throughput {
+    public func throughput(_ bench: BenchWorkflow, texts: [String], phase: String) throws -> Throughput {
+        let workflow = bench.workflow
         try applyTopics(workflow)
         progress("[\(phase)] producing \(texts.count) events to \(workflow.input)")
         try produce(texts: texts, topic: workflow.input, idPrefix: phase)
         let reader = try OutputReader(config: config, topic: workflow.output)
         defer { reader.close() }
-        let workers = try startWorkers(workflow, phase: phase, reader: reader)
+        let workers = try startWorkers(bench, phase: phase, reader: reader)
         defer { workers.forEach { $0.stop() } }
         let allAssigned = EventClock.nowMicros()
         progress("[\(phase)] all workers hold partitions; waiting for \(texts.count) events on \(workflow.output)")
@@ -101,27 +133,34 @@ public struct PipelineBenchmark: Sendable {
             .min()
         let start = min(allAssigned, firstConsumed ?? allAssigned)
         let end = outputs.envelopes.values.compactMap { $0.hops.last?.producedAt }.max() ?? EventClock.nowMicros()
-        let deadLettered = workers.reduce(0) { $0 + $1.worker.counters.snapshot.deadLettered }
+        workers.forEach { $0.stop() }
+        let deadLettered = workers.reduce(0) { $0 + $1.deadLettered }
         var busy: [String: Double] = [:]
+        var batches: [String: Double] = [:]
         for event in outputs.envelopes.values {
             for hop in event.hops {
                 busy[hop.stage, default: 0] += Double(hop.processMicros) / Double(max(1, hop.batchSize)) / 1e6
+                batches[hop.stage, default: 0] += 1 / Double(max(1, hop.batchSize))
             }
         }
         return Throughput(
             events: outputs.envelopes.count, seconds: Double(end - start) / 1e6, duplicates: outputs.duplicates,
-            deadLettered: deadLettered, stepSeconds: workflow.stages.map { ($0.name, busy[$0.name] ?? 0) })
+            deadLettered: deadLettered, stepSeconds: workflow.stages.map { ($0.name, busy[$0.name] ?? 0) },
+            meanBatchSize: workflow.stages.map {
+                ($0.name, Double(outputs.envelopes.count) / max(1e-9, batches[$0.name] ?? 0))
+            })
     }
 
     /// Starts the workers first, then feeds `texts` (cycled) at `rate` events/s,
     /// steadily paced, for `seconds`; latency is created_at to the last hop's produced_at.
-    public func latency(_ workflow: Workflow, texts: [String], rate: Double, seconds: Double, phase: String) throws
+    public func latency(_ bench: BenchWorkflow, texts: [String], rate: Double, seconds: Double, phase: String) throws
         -> Latency
     {
+        let workflow = bench.workflow
         try applyTopics(workflow)
         let reader = try OutputReader(config: config, topic: workflow.output)
         defer { reader.close() }
-        let workers = try startWorkers(workflow, phase: phase, reader: reader)
+        let workers = try startWorkers(bench, phase: phase, reader: reader)
         defer { workers.forEach { $0.stop() } }
         // The first records of a new producer wait for its connection and producer id, and a
         // stage's first ones for its first fetches (0.5-1 s in all): a start-up cost, reported
@@ -157,28 +196,6 @@ public struct PipelineBenchmark: Sendable {
     }
 
     // MARK: pieces
-
-    /// The workflow with every topic, and so every consumer group, renamed: `<name>-<suffix>`.
-    public static func renamed(_ workflow: Workflow, suffix: String) -> Workflow {
-        var copy = workflow
-        func rename(_ topic: String) -> String { "\(topic)-\(suffix)" }
-        copy.name = "\(workflow.name)-\(suffix)"
-        copy.topics = workflow.topics.map {
-            var t = $0
-            t.name = rename(t.name)
-            return t
-        }
-        copy.input = rename(workflow.input)
-        copy.output = rename(workflow.output)
-        copy.deadLetter = rename(workflow.deadLetter)
-        copy.stages = workflow.stages.map {
-            var s = $0
-            s.input = rename(s.input)
-            s.output = rename(s.output)
-            return s
-        }
-        return copy
-    }
 
     public func applyTopics(_ workflow: Workflow) throws {
         _ = try TopicApplier.apply(workflow.topics, admin: try KafkaAdmin(config: config))
@@ -231,23 +248,36 @@ public struct PipelineBenchmark: Sendable {
 
     /// Starts the later stages and waits until they (and the output reader) hold
     /// partitions, then the first stage, so no input is consumed before the whole chain is ready.
-    func startWorkers(_ workflow: Workflow, phase: String, reader: OutputReader) throws -> [ThreadedWorker] {
-        progress("[\(phase)] loading \(workflow.stages.count) stages and joining their groups")
-        var workers: [ThreadedWorker] = []
+    func startWorkers(_ bench: BenchWorkflow, phase: String, reader: OutputReader) throws -> [any BenchWorker] {
+        let workflow = bench.workflow
+        progress("[\(phase)] loading \(workflow.stages.count) stages and joining their groups (\(mode.description))")
+        var workers: [any BenchWorker] = []
         do {
-            let steps = try workflow.stages.map {
-                try StageFactory.make(
-                    $0, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions)
+            let start: (StageSpec) throws -> any BenchWorker
+            switch mode {
+            case .inProcess:
+                let steps = try workflow.stages.map {
+                    try StageFactory.make(
+                        $0, workflow: workflow, modelDirectory: modelDirectory, encoderOptions: encoderOptions)
+                }
+                start = { spec in
+                    let index = workflow.stages.firstIndex { $0.name == spec.name }!
+                    return self.worker(workflow, spec, steps[index], phase: phase)
+                }
+            case .processes(let executable):
+                start = { spec in
+                    try ProcessWorker(
+                        executable: executable, workflowFile: bench.file, stage: spec.name, brokers: self.brokers,
+                        properties: self.properties, extra: ["--batches-in-flight", String(self.batchesInFlight)])
+                }
             }
-            for (spec, step) in zip(workflow.stages, steps).dropFirst() {
-                workers.append(worker(workflow, spec, step, phase: phase))
-            }
+            for spec in workflow.stages.dropFirst() { workers.append(try start(spec)) }
             try reader.waitForAssignment(timeout: 60)
-            for w in workers { try w.waitForAssignment(timeout: 60) }
+            for w in workers { try w.waitForAssignment(timeout: 120) }
             if let first = workflow.stages.first {
-                let w = worker(workflow, first, steps[0], phase: phase)
+                let w = try start(first)
                 workers.insert(w, at: 0)
-                try w.waitForAssignment(timeout: 60)
+                try w.waitForAssignment(timeout: 120)
             }
         } catch {
             workers.forEach { $0.stop() }
@@ -263,7 +293,8 @@ public struct PipelineBenchmark: Sendable {
             worker: StageWorker(
                 workflow: workflow, stage: spec, step: step,
                 options: WorkerOptions(
-                    brokers: brokers, properties: properties, workerID: "bench-\(phase)-\(spec.name)"),
+                    brokers: brokers, properties: properties, workerID: "bench-\(phase)-\(spec.name)",
+                    batchesInFlight: batchesInFlight),
                 logger: logger))
     }
 
@@ -286,36 +317,6 @@ final class DeliveryCount: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return count
-    }
-}
-
-/// A `StageWorker` running on its own thread.
-final class ThreadedWorker: @unchecked Sendable {
-    let worker: StageWorker
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(worker: StageWorker) {
-        self.worker = worker
-        let thread = Thread { [worker, finished] in
-            try? worker.run()
-            finished.signal()
-        }
-        thread.start()
-    }
-
-    func waitForAssignment(timeout: TimeInterval) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while worker.counters.snapshot.assigned.isEmpty {
-            guard Date() < deadline else {
-                throw PipelineError("worker \(worker.options.workerID) got no partitions within \(Int(timeout)) s")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
-
-    func stop() {
-        worker.stop()
-        _ = finished.wait(timeout: .now() + 30)
     }
 }
 

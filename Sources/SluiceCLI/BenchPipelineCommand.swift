@@ -18,9 +18,12 @@ struct BenchPipeline: ParsableCommand {
             Phases, each on fresh topics and consumer groups: (1) the encoder alone on the N texts \
             in batches of the embed stage's size; (2) N events pre-produced, one in-process worker \
             per stage, timed from when all hold partitions to the last output; (3) end-to-end \
-            latency at half that rate, steadily paced; (4) a 3-stage passthrough workflow; (5) the \
+            latency at half that rate, steadily paced, after a 2 s warm-up; the idle hops: 3 \
+            passthrough stages at --hop-rate; (4) a 3-stage passthrough workflow; (5) the \
             Python peer (scripts/bench_peer_pipeline.py) when confluent-kafka and \
-            sentence-transformers import. Progress goes to stderr, figures to stdout.
+            sentence-transformers import. Phases 2 and 3 and the idle hops run with in-process \
+            workers, and with --processes again with one `sluice worker` process per stage. \
+            Progress goes to stderr, figures to stdout (--json: one object).
             """)
 
     @Option(help: "Events through the workflow (corpus texts in file order).") var events = 2000
@@ -31,12 +34,21 @@ struct BenchPipeline: ParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @Option(help: "Events/s through the passthrough chain for the idle hop delays.") var hopRate: Double = 20
     @Flag(help: "Skip the Python peer even if it could run.") var noPeer = false
+    @Flag(
+        help:
+            "Also run the workflow phases with each stage as its own `sluice worker` process, as `sluice up` runs them."
+    )
+    var processes = false
+    @Option(help: "Each worker's batches in flight (1: the strictly sequential loop, for a comparison).")
+    var batchesInFlight = 2
+    @Flag(help: "Print the figures as one JSON object (for scripts) instead of text.") var json = false
 
     func validate() throws {
         guard events >= 1, passthroughEvents >= 1 else {
             throw ValidationError("--events and --passthrough-events must be at least 1")
         }
         guard latencySeconds > 0 else { throw ValidationError("--latency-seconds must be positive") }
+        guard (1...64).contains(batchesInFlight) else { throw ValidationError("--batches-in-flight must be 1...64") }
     }
 
     func run() throws {
@@ -46,13 +58,17 @@ struct BenchPipeline: ParsableCommand {
             throw ValidationError("\(workflow) has no embed stage to compare with the encoder")
         }
         let texts = try corpusTexts(events)
+        let loadBefore = loadAverage()
 
         let (brokers, embedded) = try broker.givenOrEmbedded { note($0) }
         defer { embedded?.stop() }
-        let bench = PipelineBenchmark(
+        var bench = PipelineBenchmark(
             brokers: brokers, properties: try broker.extraProperties(), modelDirectory: model,
             encoderOptions: .fromEnvironment(), progress: { note($0) })
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        bench.batchesInFlight = batchesInFlight
+        var modes: [WorkerMode] = [.inProcess]
+        if processes { modes.append(.processes(executable: Self.executable)) }
 
         // The engine alone in the precision the embed stage runs, so the ratio compares like with like.
         let precision = try Precision.parse(embedStage.precision ?? "fp32")
@@ -61,94 +77,72 @@ struct BenchPipeline: ParsableCommand {
             texts: texts, batchSize: embedStage.batchSize, precision: precision)
         note("[encoder] \(f1(encoderRate)) sentences/s in \(choice)")
 
-        let flow = try bench.throughput(
-            PipelineBenchmark.renamed(loaded, suffix: "tp-\(run)"), texts: texts, phase: "throughput")
-        note("[throughput] \(f1(flow.eventsPerSecond)) events/s")
+        var flows: [PipelineBenchmark.Throughput] = []
+        for (index, mode) in modes.enumerated() {
+            bench.mode = mode
+            let fresh = try bench.fresh(workflow, suffix: "tp\(index)-\(run)")
+            defer { fresh.remove() }
+            flows.append(try bench.throughput(fresh, texts: texts, phase: "throughput, \(mode.name)"))
+            note("[throughput, \(mode.name)] \(f1(flows[index].eventsPerSecond)) events/s")
+        }
         // Again right after: other processes on these cores move both figures, so bracket the workflow.
-        note("[encoder] again, after the workflow phase")
+        note("[encoder] again, after the workflow phases")
         let encoderAfter = try bench.embeddingRate(
             texts: texts, batchSize: embedStage.batchSize, precision: precision
         ).rate
         note("[encoder] \(f1(encoderAfter)) sentences/s")
-        let encoderMean = (encoderRate + encoderAfter) / 2
-
-        let rate = flow.eventsPerSecond / 2
-        let latency = try bench.latency(
-            PipelineBenchmark.renamed(loaded, suffix: "lat-\(run)"), texts: texts, rate: rate,
-            seconds: latencySeconds, phase: "latency")
 
         let yamlFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-passthrough-\(run).yaml")
         try passthroughYAML(name: "bench-passthrough").write(to: yamlFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: yamlFile) }
-        let passthrough = PipelineBenchmark.renamed(try Workflow.load(path: yamlFile.path), suffix: "pt-\(run)")
+        var latencies: [PipelineBenchmark.Latency] = []
+        var idleHops: [PipelineBenchmark.Latency] = []
+        for (index, mode) in modes.enumerated() {
+            bench.mode = mode
+            let fresh = try bench.fresh(workflow, suffix: "lat\(index)-\(run)")
+            defer { fresh.remove() }
+            latencies.append(
+                try bench.latency(
+                    fresh, texts: texts, rate: flows[index].eventsPerSecond / 2, seconds: latencySeconds,
+                    phase: "latency, \(mode.name)"))
+            // Hop delay with idle stages: a few events a second through the passthrough chain,
+            // so each record finds the next stage waiting for it.
+            let chain = try bench.fresh(yamlFile.path, suffix: "hop\(index)-\(run)")
+            defer { chain.remove() }
+            idleHops.append(
+                try bench.latency(
+                    chain, texts: ["hop"], rate: hopRate, seconds: min(latencySeconds, 10),
+                    phase: "idle hops, \(mode.name)"))
+        }
+
+        bench.mode = .inProcess
+        let passthrough = try bench.fresh(yamlFile.path, suffix: "pt-\(run)")
+        defer { passthrough.remove() }
         let ceiling = try bench.throughput(
             passthrough, texts: (0..<passthroughEvents).map { "event \($0)" }, phase: "passthrough")
 
-        // Hop delay with idle stages: a few events a second through the passthrough chain,
-        // so each record finds the next stage waiting for it.
-        let idle = try bench.latency(
-            PipelineBenchmark.renamed(try Workflow.load(path: yamlFile.path), suffix: "hop-\(run)"),
-            texts: ["hop"], rate: hopRate, seconds: min(latencySeconds, 10), phase: "idle hops")
-
         let peer =
             noPeer
-            ? "Python peer: not run (--no-peer)" : runPeer(bench, texts: texts, batch: embedStage.batchSize, run: run)
+            ? .notRun("--no-peer") : runPeer(bench, texts: texts, batch: embedStage.batchSize, run: run)
 
-        let stages = loaded.stages.map { "\($0.name) (\($0.task.rawValue), batch \($0.batchSize))" }.joined(
-            separator: " -> ")
-        print("sluice bench pipeline: \(loaded.name): \(stages); \(texts.count) corpus texts in file order")
-        print(
-            "broker: \(embedded == nil ? brokers : "embedded Tansu at \(brokers)"); one in-process worker per stage; "
-                + "fresh topics and groups per phase")
-        print("")
-        let ratio = flow.eventsPerSecond / encoderMean
-        let embedSeconds = flow.stepSeconds.first { $0.stage == embedStage.name }?.seconds ?? 0
-        print(pad("embed stage '\(embedStage.name)' precision") + "\(embedStage.precision ?? "fp32") -> \(choice)")
-        print(
-            pad("encoder alone (MiniLMEncoder.embed, batch \(embedStage.batchSize))")
-                + "\(f1(encoderMean)) sentences/s (\(f1(encoderRate)) before the workflow phase, \(f1(encoderAfter)) after)"
-        )
-        print(
-            pad("workflow throughput (\(loaded.stages.count) stages over Kafka)")
-                + "\(f1(flow.eventsPerSecond)) events/s = \(String(format: "%.2f", ratio)) x encoder "
-                + "(target >= 0.90: \(ratio >= 0.9 ? "met" : "NOT met")); "
-                + "\(flow.events) events in \(String(format: "%.2f", flow.seconds)) s, \(flow.duplicates) duplicates, "
-                + "\(flow.deadLettered) dead-lettered")
-        print(
-            pad("  where the time went (steps, from the hops)")
-                + flow.stepSeconds.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ")
-                + " of \(String(format: "%.2f", flow.seconds)) s: the embed step had the wall clock "
-                + "\(String(format: "%.0f", 100 * embedSeconds / flow.seconds))% of the time; inside the worker it ran at "
-                + "\(f1(Double(flow.events) / max(1e-9, embedSeconds))) sentences/s")
-        print(
-            pad("end-to-end latency at \(f1(latency.rate)) events/s")
-                + "p50 \(ms(latency.p50Ms)), p99 \(ms(latency.p99Ms)), max \(ms(latency.maxMs)) "
-                + "(\(latency.measured) of \(latency.fed) events fed over \(f0(latencySeconds)) s after a 2 s warm-up; "
-                + "created_at -> last hop's produced_at); target p50 <= 60 ms: \(latency.p50Ms <= 60 ? "met" : "NOT met"), "
-                + "p99 <= 150 ms: \(latency.p99Ms <= 150 ? "met" : "NOT met")"
-        )
-        print(
-            pad("  start-up (new feeder, workers just joined)")
-                + "up to \(ms(latency.startupMs)) in the warm-up (connections, first fetches; not in the figures above)"
-        )
-        for edge in latency.hops.edges {
-            print(
-                pad("  hop \(edge.name)")
-                    + "p50 \(ms(edge.p50Ms)), p99 \(ms(edge.p99Ms)) to the step; then the step "
-                    + "\(ms(edge.stepP50Ms)) p50 per batch of \(edge.batchSizeP50) p50")
+        let report = BenchPipelineReport(
+            workflow: loaded, embedStage: embedStage, choice: "\(choice)", texts: texts.count, brokers: brokers,
+            embedded: embedded != nil, encoderBefore: encoderRate, encoderAfter: encoderAfter, modes: modes,
+            flows: flows, latencies: latencies, idleHops: idleHops, ceiling: ceiling, peer: peer,
+            loadBefore: loadBefore, loadAfter: loadAverage(), hopRate: hopRate, latencySeconds: latencySeconds,
+            batchesInFlight: batchesInFlight)
+        if json {
+            print(report.json.serialized())
+        } else {
+            report.printText()
         }
-        print(
-            pad("runtime ceiling (3 passthrough stages)")
-                + "\(f1(ceiling.eventsPerSecond)) events/s (\(ceiling.events) small events in \(String(format: "%.2f", ceiling.seconds)) s)"
-        )
-        print(
-            pad("idle hops (3 passthrough stages at \(f0(hopRate)) events/s)")
-                + idle.hops.edges.map { "\($0.name) \(ms($0.p50Ms)) p50 (p99 \(ms($0.p99Ms)))" }.joined(
-                    separator: ", ")
-                + " (target: each hop between stages < 5 ms p50)")
-        print(peer)
-        print("")
-        print("load average: \(loadAverage()) (2 cores shared with other processes; rates drop when it exceeds 2)")
+    }
+
+    /// This very binary, for the worker processes.
+    static var executable: URL {
+        let argument = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        return FileManager.default.isExecutableFile(atPath: argument.path)
+            ? argument : URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     }
 
     // MARK: pieces
@@ -180,12 +174,12 @@ struct BenchPipeline: ParsableCommand {
     }
 
     /// scripts/bench_peer_pipeline.py against the same broker, on its own topics holding the same N events.
-    func runPeer(_ bench: PipelineBenchmark, texts: [String], batch: Int, run: String) -> String {
+    func runPeer(_ bench: PipelineBenchmark, texts: [String], batch: Int, run: String) -> PeerResult {
         guard shell(["python3", "-c", "import confluent_kafka, sentence_transformers"]).status == 0 else {
-            return "Python peer: not run (confluent-kafka and sentence-transformers not importable)"
+            return .notRun("confluent-kafka and sentence-transformers not importable")
         }
         guard let script = DepsLocator.find("scripts/bench_peer_pipeline.py") else {
-            return "Python peer: not run (scripts/bench_peer_pipeline.py not found)"
+            return .notRun("scripts/bench_peer_pipeline.py not found")
         }
         let input = "peer-posts-\(run)"
         let output = "peer-features-\(run)"
@@ -195,7 +189,7 @@ struct BenchPipeline: ParsableCommand {
             note("[peer] producing \(texts.count) events to \(input)")
             try bench.produce(texts: texts, topic: input, idPrefix: "peer")
         } catch {
-            return "Python peer: not run (\(error))"
+            return .notRun("\(error)")
         }
         note("[peer] running \(script)")
         var args = [
@@ -205,8 +199,11 @@ struct BenchPipeline: ParsableCommand {
         if let model { args += ["--model", model] }
         let result = shell(args, captureOutput: true)
         let line = result.output.split(separator: "\n").last.map(String.init) ?? ""
-        guard result.status == 0, !line.isEmpty else { return "Python peer: failed (exit \(result.status))" }
-        return pad("Python peer (consume, embed, produce, commit)") + line
+        // "81.2 events/s (...)"
+        guard result.status == 0, let rate = line.split(separator: " ").first.flatMap({ Double($0) }) else {
+            return .notRun("it failed (exit \(result.status))")
+        }
+        return .ran(eventsPerSecond: rate, line: line)
     }
 
     func shell(_ args: [String], captureOutput: Bool = false) -> (status: Int32, output: String) {

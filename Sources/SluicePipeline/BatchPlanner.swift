@@ -13,8 +13,9 @@
 /// - with fewer records than that in hand it waits for more, but only while the first
 ///   record's wait plus the predicted cycle stays within the goal; with enough it stops,
 ///   so a stage with spare capacity runs a lone record at once;
-/// - a stage that is behind (its oldest record in hand is older than the goal) fills
-///   batches up to `max` from its backlog, which costs the least per record.
+/// - a stage that is behind (its oldest record in hand is older than the goal) waits no
+///   more: its batch is what the consumer has fetched already, up to `max`, so under a
+///   backlog batches grow to `max` by themselves.
 /// `wait_ms` caps every wait.
 public struct BatchPlanner: Sendable {
     public let maxSize: Int
@@ -50,7 +51,9 @@ public struct BatchPlanner: Sendable {
         guard count < maxSize else { return 0 }
         let capped = max(0, waitCapMs - waitedMs)
         guard let goal = latencyGoalMs else { return capped }
-        if let age = oldestAgeMs, age >= goal { return capped }
+        // Behind: waiting would only add to a record that is late already; the backlog (what the
+        // consumer has fetched) fills the batch without waiting.
+        if let age = oldestAgeMs, age >= goal { return 0 }
         let target = keepUpSize
         guard count < target else { return 0 }
         return max(0, min(capped, goal - predictedCostMs(target) - waitedMs))

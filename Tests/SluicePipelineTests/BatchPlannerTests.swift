@@ -53,12 +53,15 @@ final class BatchPlannerTests: XCTestCase {
         XCTAssertEqual(tight.remainingWaitMs(count: 1, waitedMs: 5, oldestAgeMs: 6), 0, "the goal leaves no wait")
     }
 
-    /// A step slower than the stream: every batch is filled up to max from the backlog.
-    func testOverloadedOrLateStageFillsWholeBatches() {
+    /// A step slower than the stream wants whole batches; a record older than the goal waits no
+    /// more (its batch is what the consumer has fetched already, up to max).
+    func testOverloadedOrLateStageWaitsNoMore() {
         let overloaded = planner(goal: 50, fixed: 1, perRecord: 2, perSecond: 1_000)
         XCTAssertEqual(overloaded.keepUpSize, 64)
-        let idle = planner(goal: 50, wait: 50, fixed: 3, perRecord: 0.5, perSecond: 1)
-        XCTAssertEqual(
-            idle.remainingWaitMs(count: 3, waitedMs: 2, oldestAgeMs: 400), 48, "behind: fill from the backlog")
+        let loaded = planner(goal: 80, wait: 200, fixed: 20, perRecord: 0.5, perSecond: 1_000)
+        XCTAssertGreaterThan(loaded.remainingWaitMs(count: 1, waitedMs: 0, oldestAgeMs: 10), 0)
+        XCTAssertEqual(loaded.remainingWaitMs(count: 1, waitedMs: 0, oldestAgeMs: 80), 0, "late: no more waiting")
+        let fixed = planner(goal: nil, wait: 50, fixed: 3, perRecord: 0.5, perSecond: 1)
+        XCTAssertEqual(fixed.remainingWaitMs(count: 3, waitedMs: 2, oldestAgeMs: 400), 48, "a fixed wait ignores age")
     }
 }

@@ -96,6 +96,25 @@ final class WorkflowFileTests: XCTestCase {
         XCTAssertNil(workflow.stage(named: "f")?.precision)
     }
 
+    /// A renamed copy of the shipped file: the workflow and every topic renamed, the rest as written.
+    func testRenamedTextRenamesEveryTopicAndKeepsTheRest() throws {
+        let path = PackagePaths.root.appendingPathComponent("topics/sentiment-monitoring.yaml").path
+        let original = try Workflow.load(path: path)
+        let text = try Workflow.renamedText(String(contentsOfFile: path, encoding: .utf8), suffix: "r1")
+        let renamed = try Workflow.parse(text)
+        XCTAssertEqual(renamed.name, "sentiment-monitoring-r1")
+        XCTAssertEqual(renamed.topics.map(\.name), original.topics.map { "\($0.name)-r1" })
+        XCTAssertEqual(renamed.topics.map(\.partitions), original.topics.map(\.partitions))
+        XCTAssertEqual(
+            [renamed.input, renamed.output, renamed.deadLetter], ["posts-r1", "scored-r1", "dead-letters-r1"])
+        XCTAssertEqual(renamed.stages.map(\.input), original.stages.map { "\($0.input)-r1" })
+        XCTAssertEqual(renamed.stages.map(\.output), original.stages.map { "\($0.output)-r1" })
+        XCTAssertEqual(renamed.stages.map(\.name), original.stages.map(\.name))
+        XCTAssertEqual(renamed.stages[1].labels, original.stages[1].labels)
+        XCTAssertEqual(renamed.stages.map(\.batchLatencyMs), original.stages.map(\.batchLatencyMs))
+        XCTAssertThrowsError(try Workflow.renamedText("- a list", suffix: "x"))
+    }
+
     /// `batch` takes a size (or `max`), a fixed wait, or a latency goal that caps the wait.
     func testBatchSizeWaitAndLatencyGoal() throws {
         let text =
