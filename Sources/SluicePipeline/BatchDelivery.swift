@@ -61,9 +61,13 @@ final class ExactlyOnceDelivery: BatchDelivery {
             // bumping the producer epoch, which Tansu refuses (UNKNOWN_SERVER_ERROR until the
             // deadline). If it fails, the session's new producer re-initialises the same
             // transactional id, and the broker aborts the open transaction then (fencing).
-            try? producer.abortTransaction(timeoutMs: Self.abortTimeoutMs)
-            if let restart = error as? SessionRestart { throw restart }
-            throw SessionRestart(reason: "transaction aborted: \(error)")
+            // The log says the transaction was aborted on every path (a failed delivery as well as a
+            // failed commit): on a broker that shows aborted records, that explains duplicates.
+            let aborted = (try? producer.abortTransaction(timeoutMs: Self.abortTimeoutMs)) != nil
+            let how =
+                aborted
+                ? "transaction aborted" : "transaction aborted by fencing when the next session's producer starts"
+            throw SessionRestart(reason: "\((error as? SessionRestart)?.reason ?? "\(error)"); \(how)")
         }
         done()
     }

@@ -25,7 +25,9 @@ final class BrokerPauseTests: FaultTestCase {
                 "\(ledger.duplicates) duplicates after \(aborts.count) aborted transactions (first: \(aborts[0])): Tansu "
                     + "does not filter aborted records for read_committed readers; exactly-once is not verifiable here")
         }
-        XCTFail("\(ledger.duplicates) duplicates in exactly-once mode without any aborted transaction")
+        XCTFail(
+            "\(ledger.duplicates) duplicates in exactly-once mode without any aborted transaction; \(worker.postMortem())"
+        )
     }
 
     @discardableResult
