@@ -224,12 +224,7 @@ struct BenchPipeline: ParsableCommand {
             .joined(separator: " ") ?? "?"
     }
 
-    func pad(_ label: String) -> String {
-        label.padding(toLength: max(52, label.count + 1), withPad: " ", startingAt: 0) + " "
-    }
-    func f0(_ x: Double) -> String { String(format: "%.0f", x) }
     func f1(_ x: Double) -> String { String(format: "%.1f", x) }
-    func ms(_ x: Double) -> String { x >= 100 ? "\(f0(x)) ms" : "\(f1(x)) ms" }
 }
 
 /// Progress to stderr, so stdout holds only the figures.

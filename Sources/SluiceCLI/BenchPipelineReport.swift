@@ -84,7 +84,8 @@ struct BenchPipelineReport {
                 pad("  where the time went (steps, from the hops)")
                     + zip(flow.stepSeconds, flow.meanBatchSize).map { step, batch in
                         "\(step.stage) \(String(format: "%.2f", step.seconds)) s in batches of \(f1(batch.size))"
-                    }.joined(separator: ", ") + " of \(String(format: "%.2f", flow.seconds)) s")
+                    }.joined(separator: ", ") + " of \(String(format: "%.2f", flow.seconds)) s"
+                    + embedShare(flow))
             print(
                 pad("end-to-end latency at \(f1(latency.rate)) events/s")
                     + "p50 \(ms(latency.p50Ms)) (target <= \(f0(Self.p50Target)) ms: "
@@ -173,6 +174,15 @@ struct BenchPipelineReport {
                 "peer_ratio": .double(Self.peerTarget),
             ]),
         ])
+    }
+
+    /// The embed step's share of the wall clock, and its rate inside the worker: what the
+    /// workflow costs beyond the model, apart from how busy the machine was.
+    private func embedShare(_ flow: PipelineBenchmark.Throughput) -> String {
+        guard let seconds = flow.stepSeconds.first(where: { $0.stage == embedStage.name })?.seconds, seconds > 0
+        else { return "" }
+        return "; the embed step had \(f0(100 * seconds / flow.seconds))% of the wall clock and ran at "
+            + "\(f1(Double(flow.events) / seconds)) sentences/s inside the worker"
     }
 
     private func verdict(_ met: Bool) -> String { met ? "met" : "NOT met" }
