@@ -19,7 +19,7 @@ public enum StageFactory {
         }
         switch spec.task {
         case .passthrough:
-            return PassthroughStage()
+            return PassthroughStage(costPerRecord: spec.costMs / 1000)
         case .embed:
             return EmbedStage(embedder: try loadEncoder())
         case .classify:

@@ -84,6 +84,11 @@ public struct StageSpec: Sendable, Equatable {
     /// `embed` only: the encoder's precision, one of `precisions` (nil: fp32). `sluice worker
     /// --precision` overrides it.
     public var precision: String?
+    /// `autoscale:` bounds for `sluice up --autoscale` (nil: the stage keeps `replicas` workers).
+    public var autoscale: AutoscaleSpec?
+    /// `passthrough` only, for tests and benchmarks: milliseconds the step sleeps per record,
+    /// a stand-in for a model step of known cost (0: none).
+    public var costMs: Double = 0
     /// The line of the stage in its file, for later checks' messages.
     public var line: Int = 0
 
@@ -98,7 +103,7 @@ public struct StageSpec: Sendable, Equatable {
 extension StageSpec {
     static let keys = [
         "name", "task", "input", "output", "batch", "replicas", "delivery", "labels", "temperature", "head",
-        "precision", "other_below",
+        "precision", "other_below", "autoscale", "cost_ms",
     ]
     /// What `precision` may say (SluiceML's `Precision`; docs/models.md explains each).
     public static let precisions = ["fp32", "bf16", "int8", "auto"]
@@ -154,6 +159,12 @@ extension StageSpec {
                 }
                 stage.otherBelow = try value.double(in: -1...1)
             case "head": stage.head = try value.string()
+            case "autoscale": try parseAutoscale(value, into: &stage)
+            case "cost_ms":
+                guard task == .passthrough else {
+                    throw value.error("'cost_ms' applies to passthrough stages only; this stage's task is \(task)")
+                }
+                stage.costMs = try value.double(in: 0...60_000)
             case "precision":
                 let precision = try value.string()
                 guard precisions.contains(precision) else {

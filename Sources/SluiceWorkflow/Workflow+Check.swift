@@ -55,6 +55,16 @@ extension Workflow {
                 throw fail(
                     index, "a label named 'other' clashes with 'other_below' (its outcome is 'other'): rename it")
             }
+            if let autoscale = stage.autoscale,
+                let partitions = topics.first(where: { $0.name == stage.input })?.partitions,
+                let over = [autoscale.min, autoscale.max ?? 0].first(where: { $0 > partitions })
+            {
+                // A group gives each partition to one member: a worker past the count would hold none.
+                throw fail(
+                    index,
+                    "stage '\(stage.name)': autoscale bound \(over) is above the \(partitions) partitions of '\(stage.input)', "
+                        + "where the extra workers would sit idle; lower it or give the topic more partitions")
+            }
             available[stage.output] = hasEmbedding || stage.task == .embed
         }
         guard stages.last?.output == output else {

@@ -221,3 +221,48 @@ final class WorkflowFileTests: XCTestCase {
         }
     }
 }
+
+extension WorkflowFileTests {
+    /// `autoscale:` and `cost_ms` are read as written; the bounds are checked against the input's partitions.
+    func testAutoscaleAndCostAreReadAndChecked() throws {
+        let header = """
+            workflow: w
+            topics:
+              a: { partitions: 4 }
+              b: { partitions: 4 }
+              dlq: { partitions: 1 }
+            input: a
+            output: b
+            dead_letter: dlq
+            stages:
+
+            """
+        let workflow = try Workflow.parse(
+            header + """
+                  - { name: s, task: passthrough, input: a, output: b, cost_ms: 20, autoscale: { min: 2, max: 4, cooldown_s: 15 } }
+                """)
+        let stage = try XCTUnwrap(workflow.stage(named: "s"))
+        XCTAssertEqual(stage.costMs, 20)
+        XCTAssertEqual(stage.autoscale, AutoscaleSpec(min: 2, max: 4, cooldownSeconds: 15))
+        XCTAssertNil(
+            try Workflow.parse(header + "      - { name: s, task: passthrough, input: a, output: b }").stages[0]
+                .autoscale)
+
+        func error(_ stage: String) -> String {
+            do {
+                _ = try Workflow.parse(header + "      - " + stage)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        XCTAssertTrue(
+            error("{ name: s, task: passthrough, input: a, output: b, autoscale: { max: 8 } }")
+                .contains("autoscale bound 8 is above the 4 partitions of 'a'"))
+        XCTAssertTrue(
+            error("{ name: s, task: passthrough, input: a, output: b, autoscale: { min: 3, max: 2 } }")
+                .contains("max 2 below min 3"))
+        XCTAssertTrue(
+            error("{ name: s, task: passthrough, input: a, output: b, autoscale: { most: 2 } }").contains("most"))
+        XCTAssertTrue(
+            error("{ name: s, task: embed, input: a, output: b, cost_ms: 5 }").contains("passthrough stages only"))
+    }
+}
