@@ -12,6 +12,9 @@ public struct LagReport: Sendable, Equatable {
 
     public var total: Int64 { partitions.reduce(0) { $0 + $1.lag } }
 
+    /// Sum of the high watermarks: its growth is the rate events arrive on the topic (`InputRate`).
+    public var highWatermarkSum: Int64 { partitions.reduce(0) { $0 + $1.highWatermark } }
+
     /// Sum of the committed offsets: when it grows, the group made progress.
     public var committedSum: Int64 { partitions.reduce(0) { $0 + ($1.committed ?? 0) } }
 

@@ -107,6 +107,7 @@ public struct MetricsAggregator: Sendable {
             stages[stage]!.lastProgress = Swift.max(stages[stage]!.lastProgress, now)
         }
         stages[stage]!.lag = report
+        stages[stage]!.inputRate.observe(offsets: report.highWatermarkSum, at: now)
     }
 
     /// One snapshot per configured window, then one since start.
@@ -138,12 +139,15 @@ public struct MetricsAggregator: Sendable {
                 batchSize: stage.batchSize.value(seconds: windowSeconds, now: now).summary(),
                 replicas: stage.replicas, replicasNeeded: nil, utilisation: nil, capacity: nil, lag: stage.lag,
                 stallSeconds: stage.lag?.total == 0 ? 0 : Swift.max(0, Double(now - stage.lastProgress) / 1e6))
+            figures.inputRate = stage.inputRate.rate(seconds: windowSeconds, now: now)
             if perEvent.count > 0 {
+                // The stage's own input rate when the probes measured it: see `InputRate` for why.
+                let rate = figures.inputRate ?? lambda
                 figures.replicasNeeded = ReplicaAdvice.needed(
-                    arrivalRate: lambda, perEventSeconds: d, targetUtilisation: targetUtilisation)
+                    arrivalRate: rate, perEventSeconds: d, targetUtilisation: targetUtilisation)
                 if let replicas = stage.replicas {
                     figures.utilisation = ReplicaAdvice.utilisation(
-                        arrivalRate: lambda, perEventSeconds: d, replicas: replicas)
+                        arrivalRate: rate, perEventSeconds: d, replicas: replicas)
                     figures.capacity = ReplicaAdvice.capacity(perEventSeconds: d, replicas: replicas)
                 }
             }

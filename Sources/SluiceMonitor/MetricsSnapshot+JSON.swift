@@ -44,6 +44,7 @@ extension StageFigures {
             "processing_per_batch_us": processingPerBatch.json(),
             "batch_size": batchSize.json(),
             "replicas": replicas.map { .int(Int64($0)) } ?? .null,
+            "input_rate": inputRate.map(JSONValue.double) ?? .null,
             "replicas_needed": replicasNeeded.map { .int(Int64($0)) } ?? .null,
             "utilisation": utilisation.map(JSONValue.double) ?? .null,
             "capacity": capacity.map(JSONValue.double) ?? .null,

@@ -13,8 +13,14 @@
 /// that the process itself increments. The monitor's figures are derived from other
 /// processes' records, not recorded as they happen, so they are written here as they are.
 public enum PrometheusText {
-    public static func render(current: MetricsSnapshot, sinceStart: MetricsSnapshot) -> String {
+    /// `workflow` labels the two figures an autoscaler reads (`sluice_stage_replicas_needed`,
+    /// `sluice_stage_lag`), which the workers export under the same names and labels.
+    public static func render(current: MetricsSnapshot, sinceStart: MetricsSnapshot, workflow: String? = nil) -> String
+    {
         var writer = PrometheusWriter()
+        let scaling: (String) -> [(String, String)] = { stage in
+            (workflow.map { [("workflow", $0)] } ?? []) + [("stage", stage)]
+        }
         let window = current.windowName
         func summary(
             _ name: String, help: String, scale: Double,
@@ -82,7 +88,11 @@ public enum PrometheusText {
             now.map { ([("stage", $0.stage)], $0.replicas.map(Double.init)) })
         gauge(
             "sluice_stage_replicas_needed", "Replicas needed: ceil(arrival rate x per-event time / target utilisation)",
-            now.map { ([("stage", $0.stage)], $0.replicasNeeded.map(Double.init)) })
+            now.map { (scaling($0.stage), $0.replicasNeeded.map(Double.init)) })
+        gauge(
+            "sluice_stage_input_rate_events_per_second",
+            "Events per second arriving on the stage's input topic (its high watermarks' growth)",
+            now.map { ([("stage", $0.stage)], $0.inputRate) })
         gauge(
             "sluice_stage_utilisation_ratio", "Arrival rate x per-event time / replicas",
             now.map { ([("stage", $0.stage)], $0.utilisation) })
@@ -92,6 +102,10 @@ public enum PrometheusText {
         gauge(
             "sluice_stage_consumer_lag", "Records waiting for the stage's consumer group, all partitions",
             now.map { ([("stage", $0.stage)], $0.lag.map { Double($0.total) }) })
+        gauge(
+            "sluice_stage_lag",
+            "Records waiting for the stage's consumer group, all partitions (as the workers export it)",
+            now.map { (scaling($0.stage), $0.lag.map { Double($0.total) }) })
         writer.family(
             "sluice_consumer_lag", type: "gauge", help: "Records waiting per partition of the stage's input topic")
         for stage in now {

@@ -13,8 +13,11 @@ struct StageAccumulator: Sendable {
     var lastProgress: Int64
     var replicas: Int?
     var lag: LagReport?
+    /// From the lag reports' high watermarks: events per second arriving on the stage's input.
+    var inputRate: InputRate
 
     init(bucketMicros: Int64, buckets: Int, startedAt: Int64) {
+        inputRate = InputRate(keepSeconds: Int(bucketMicros * Int64(buckets) / 1_000_000))
         perEvent = Windowed(bucketMicros: bucketMicros, buckets: buckets)
         perBatch = Windowed(bucketMicros: bucketMicros, buckets: buckets)
         batchSize = Windowed(bucketMicros: bucketMicros, buckets: buckets)

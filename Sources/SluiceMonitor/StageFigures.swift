@@ -16,6 +16,9 @@ public struct StageFigures: Sendable, Equatable {
     public var batchSize: DistributionSummary
     /// Replicas the stage has (from its consumer group's members), when the caller said.
     public var replicas: Int?
+    /// Events per second arriving on the stage's input topic (`InputRate`); nil until two
+    /// lag probes a second apart. The replica advice uses it (else the workflow's arrival rate).
+    public var inputRate: Double?
     /// See `ReplicaAdvice`; nil before the stage processed anything in the window.
     public var replicasNeeded: Int?
     /// λ·d / m, when replicas are known.

@@ -209,7 +209,7 @@ public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
         let trendUpdate = trends.advance(now: now)
         latest = current
         latestPrometheus = PrometheusText.render(
-            current: current, sinceStart: aggregator.snapshot(windowSeconds: nil, now: now))
+            current: current, sinceStart: aggregator.snapshot(windowSeconds: nil, now: now), workflow: workflow.name)
         latestTable = MetricsTable.render(current)
         lock.unlock()
 
