@@ -97,7 +97,7 @@ let package = Package(
             name: "SluiceWorkerMain",
             dependencies: [
                 "SluiceKafka", "SluiceML", "SluicePipeline", "SluiceWorkflow", "SluiceRegistry", "SluiceHTTP",
-                "SluiceLifecycle",
+                "SluiceLifecycle", "SluiceMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -28,6 +28,8 @@ public final class WorkerCounters: @unchecked Sendable {
         public var assigned: [String] = []
         /// Batches handed to the producer whose acknowledgements and commit are still to come.
         public var batchesInFlight = 0
+        /// The step's time summed over every batch delivered: with `processed`, the time per record.
+        public var stepNanoseconds: Int64 = 0
     }
 
     /// - Parameters:
@@ -55,6 +57,7 @@ public final class WorkerCounters: @unchecked Sendable {
             counts.batches += 1
             counts.processed += records
             counts.deadLettered += deadLetterReasons.count
+            counts.stepNanoseconds += stepNanoseconds
         }
         instruments.batches.increment()
         instruments.processed.increment(by: records)
@@ -149,6 +152,11 @@ public enum WorkerMetricNames {
     public static let deliveryFailures = "sluice_worker_delivery_failures_total"
     public static let assignedPartitions = "sluice_worker_assigned_partitions"
     public static let batchesInFlight = "sluice_worker_batches_in_flight"
+    /// The stage's replica advice as this worker computes it (`StageLoadProbe`); the monitor
+    /// exports the same name and labels, so an autoscaler can read either.
+    public static let replicasNeeded = "sluice_stage_replicas_needed"
+    /// Records waiting for the stage's consumer group, over all partitions of its input topic.
+    public static let stageLag = "sluice_stage_lag"
 
     /// Upper bounds for the batch-size histogram: powers of two up to 4096.
     public static let batchSizeBuckets: [Double] = (0...12).map { Double(1 << $0) }

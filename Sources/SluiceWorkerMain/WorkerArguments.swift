@@ -134,6 +134,12 @@ public struct WorkerArguments: ParsableArguments {
         }
         if let precision = step.precision { logger.info("encoder precision: \(precision)") }
         let worker = StageWorker(workflow: workflow, stage: spec, step: step, options: options, logger: logger)
+        if !noMetrics {
+            let probe = StageLoadProbe(
+                workflow: workflow, stage: spec, brokers: options.brokers, properties: options.properties,
+                counters: worker.counters, logger: logger)
+            services.append(BlockingService("stage load probe", probe))
+        }
         // Last in, first out: on SIGINT / SIGTERM the worker commits its batch and leaves, then /metrics closes.
         services.append(BlockingService("worker", worker))
         try ServiceRunner.runBlocking(services, logger: logger)

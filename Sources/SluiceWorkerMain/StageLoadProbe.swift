@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import Metrics
+import SluiceKafka
+import SluiceLifecycle
+import SluiceMonitor
+import SluicePipeline
+import SluiceWorkflow
+
+/// Exports, from a worker, the two figures an autoscaler needs about its stage: the
+/// group's lag on the stage's input topic and the replica advice, as gauges
+/// `sluice_stage_lag` and `sluice_stage_replicas_needed` labelled workflow and stage.
+///
+/// Every `intervalSeconds` it asks the broker for the group's committed offsets and the
+/// input's high watermarks (one admin client of its own, so a slow answer never holds
+/// the consuming thread). The advice is the monitor's formula, `ReplicaAdvice`, with the
+/// input topic's arrival rate from the watermarks' growth (`InputRate`) and this worker's
+/// own step time per record over the workflow's first monitor window. Each replica thus
+/// exports the whole stage's advice; an autoscaler takes the max over them.
+final class StageLoadProbe: BlockingRunnable, @unchecked Sendable {
+    private let workflow: Workflow
+    private let stage: StageSpec
+    private let brokers: String
+    private let properties: [String: String]
+    private let counters: WorkerCounters
+    private let logger: Logger
+    private let intervalSeconds: Double
+    private let windowSeconds: Int
+    private let stopRequest = Latch()
+    private let lag: Gauge
+    private let needed: Gauge
+    private var rate: InputRate
+    /// (µs, records processed, step ns) per probe, over the window: the step time per record.
+    private var work: [(at: Int64, processed: Int, stepNanoseconds: Int64)] = []
+
+    init(
+        workflow: Workflow, stage: StageSpec, brokers: String, properties: [String: String], counters: WorkerCounters,
+        logger: Logger, intervalSeconds: Double = 3
+    ) {
+        self.workflow = workflow
+        self.stage = stage
+        self.brokers = brokers
+        self.properties = properties
+        self.counters = counters
+        self.logger = logger
+        self.intervalSeconds = intervalSeconds
+        windowSeconds = workflow.monitor.windowsSeconds.first ?? 10
+        rate = InputRate(keepSeconds: windowSeconds)
+        let labels = [("workflow", workflow.name), ("stage", stage.name)]
+        lag = Gauge(label: WorkerMetricNames.stageLag, dimensions: labels)
+        needed = Gauge(label: WorkerMetricNames.replicasNeeded, dimensions: labels)
+    }
+
+    func run() throws {
+        let admin: KafkaAdmin
+        do {
+            admin = try KafkaAdmin(
+                config: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-probe", properties: properties))
+        } catch {
+            // The figures are for an autoscaler; the worker runs on without them. Returning
+            // early would end the worker's service group, so wait for the stop instead.
+            logger.warning("sluice_stage_lag and sluice_stage_replicas_needed not exported: \(error)")
+            stopRequest.wait()
+            return
+        }
+        repeat { probe(admin: admin) } while !stopRequest.wait(seconds: intervalSeconds)
+    }
+
+    func stop() { stopRequest.open() }
+
+    private func probe(admin: KafkaAdmin) {
+        let report: LagReport
+        do throws(KafkaError) {
+            // Short timeouts: a stop waits for the probe in hand, and the next probe tries again.
+            let lags = try admin.lag(group: workflow.group(of: stage), topic: stage.input, timeoutMs: 2_000)
+            var high: [Int32: Int64] = [:]
+            var committed: [Int32: Int64] = [:]
+            for lag in lags {
+                high[lag.partition] = lag.highWatermark
+                if let offset = lag.committedOffset { committed[lag.partition] = offset }
+            }
+            report = LagReport.compute(highWatermarks: high, committed: committed)
+        } catch {
+            logger.debug("lag of \(workflow.group(of: stage)) on \(stage.input) unknown: \(error)")
+            return
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1e6)
+        lag.record(report.total)
+        rate.observe(offsets: report.highWatermarkSum, at: now)
+        let counts = counters.snapshot
+        work.append((now, counts.processed, counts.stepNanoseconds))
+        while work.count > 2, work[1].at <= now - Int64(windowSeconds) * 1_000_000 { work.removeFirst() }
+        if let advice = Self.advice(
+            rate: rate.rate(seconds: windowSeconds, now: now), work: work,
+            targetUtilisation: workflow.monitor.targetUtilisation)
+        {
+            needed.record(advice)
+        }
+    }
+
+    /// The advice from the arrival rate and the step time per record over the kept probes;
+    /// nil until both are known (no rate yet, or no record processed in the window).
+    static func advice(
+        rate: Double?, work: [(at: Int64, processed: Int, stepNanoseconds: Int64)], targetUtilisation: Double
+    ) -> Int? {
+        guard let rate, let first = work.first, let last = work.last, last.processed > first.processed else {
+            return rate == 0 ? 1 : nil
+        }
+        let perRecord =
+            Double(last.stepNanoseconds - first.stepNanoseconds) / 1e9 / Double(last.processed - first.processed)
+        return ReplicaAdvice.needed(arrivalRate: rate, perEventSeconds: perRecord, targetUtilisation: targetUtilisation)
+    }
+}
