@@ -2,6 +2,7 @@ import Foundation
 import SluiceBroker
 import SluiceJSON
 import SluiceKafka
+import SluiceSupervision
 import SluiceWorkflow
 
 /// Draws the demo's live view: a full redraw each second on a terminal, a
@@ -14,6 +15,8 @@ struct DemoScreen {
     let supervisor: WorkerSupervisor
     /// The gateway's address (dashboard at `/`), when `sluice up` runs one.
     let gateway: String?
+    /// With `--autoscale`: its last decisions go on the screen.
+    let autoscaler: UpAutoscaler?
     let interactive = isatty(STDOUT_FILENO) != 0
     private let last = LastFigures()
 
@@ -49,6 +52,13 @@ struct DemoScreen {
                 "  \(worker.name) keeps crashing (\(worker.crashes) in a row, last: \(worker.exit)); restarts back off up to 30 s"
             )
             for line in worker.lines { lines.append("    | " + String(line.prefix(100))) }
+        }
+        if let autoscaler {
+            let recent = autoscaler.recent.suffix(4)
+            lines.append("autoscale: " + (recent.isEmpty ? "no change yet" : "last \(recent.count) decisions"))
+            for decision in recent.reversed() {
+                lines.append("  \(clockTime(decision.at))  \(decision.summary)")
+            }
         }
         if let gateway { lines.append("dashboard and HTTP API: \(gateway)/   (OpenAPI: \(gateway)/openapi.json)") }
         lines.append("")
@@ -89,6 +99,12 @@ struct DemoScreen {
         lines.append("Ctrl-C stops everything cleanly.")
         FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + lines.joined(separator: "\n") + "\n").utf8))
     }
+}
+
+private func clockTime(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "HH:mm:ss"
+    return formatter.string(from: date)
 }
 
 private func padded(_ text: String, _ width: Int) -> String {

@@ -30,6 +30,14 @@ struct UpCommand: ParsableCommand {
             (--worker-metrics-port, counting up per worker; the addresses are printed at start). \
             A failure of the in-process monitor or gateway stops everything and is printed, \
             with a non-zero exit status.
+
+            --autoscale: the number of workers of each stage follows the monitor's replica \
+            advice (ceil(input rate x per-event time / target utilisation)), within the stage's \
+            `autoscale: {min, max, cooldown_s}` (default: 1 up to the input topic's partitions, \
+            30 s), never above the partition count. Up after the advice held for 3 s; down after \
+            it stayed lower for cooldown_s, by a clean stop (the worker finishes and commits its \
+            batch). Each decision and its figures go to the log, the screen and the dashboard \
+            (docs/scaling.md).
             """)
 
     @Option(name: .long, help: "The workflow file.")
@@ -54,6 +62,13 @@ struct UpCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Do not run the monitor (latency, delays, lag, replica advice, alerts, trends).")
     var noMonitor = false
+
+    @Flag(
+        name: .long,
+        help:
+            "Start and stop workers of each stage to follow the monitor's replica advice (see the `autoscale:` section)."
+    )
+    var autoscale = false
 
     @Option(name: .long, help: "Port for the monitor's GET /metrics (Prometheus); 0 turns it off.")
     var metricsPort: Int = 9464
@@ -86,6 +101,9 @@ struct UpCommand: ParsableCommand {
             throw ValidationError("--broker-memory-limit must be 0 (no limit) or more MB")
         }
         _ = try replicaCounts(stages: nil)
+        if autoscale && noMonitor {
+            throw ValidationError("--autoscale follows the monitor's replica advice: drop --no-monitor")
+        }
     }
 
     /// `--replicas` as stage -> count; checks names against the workflow when given.
@@ -136,8 +154,12 @@ struct UpCommand: ParsableCommand {
             print($0)
             fflush(nil)  // restart notices must reach a log file now, not at exit
         }
+        let autoscaler = autoscale ? UpAutoscaler(workflow: workflow) : nil
+        if let autoscaler { print("autoscale: \(autoscaler.bounds)") }
         for stage in workflow.stages {
-            for _ in 0..<(counts[stage.name] ?? stage.replicas) { try supervisor.start(stage: stage.name) }
+            let wanted = counts[stage.name] ?? stage.replicas
+            let count = autoscaler?.initialCount(stage: stage.name, wanted: wanted) ?? wanted
+            for _ in 0..<count { try supervisor.start(stage: stage.name) }
         }
         print("started \(supervisor.count) workers; their logs are in \(supervisor.logDirectory.path)")
         for (name, url) in supervisor.metricsAddresses { print("worker \(name): Prometheus metrics at \(url)") }
@@ -149,7 +171,7 @@ struct UpCommand: ParsableCommand {
         let monitor = noMonitor ? nil : startMonitor(workflow, brokers: brokers, properties: properties)
         defer { monitor?.server?.stop() }
         if let monitor { services.append(BlockingService("monitor", monitor.monitor)) }
-        let gateway = startGateway(workflow, brokers: brokers, properties: properties)
+        let gateway = startGateway(workflow, brokers: brokers, properties: properties, autoscaler: autoscaler)
         if let gateway { services.append(BlockingService.started("gateway", start: {}, stop: { gateway.stop() })) }
         var feeder: DemoFeeder?
         if rate > 0 {
@@ -167,7 +189,7 @@ struct UpCommand: ParsableCommand {
         let shutdown = ServiceRunner.alongside(services, logger: logger)
         let screen = DemoScreen(
             workflow: workflow, brokers: brokers, embedded: embedded, supervisor: supervisor,
-            gateway: gateway?.port.map { "http://127.0.0.1:\($0)" })
+            gateway: gateway?.port.map { "http://127.0.0.1:\($0)" }, autoscaler: autoscaler)
         let started = Date()
         while !shutdown.stop.wait(seconds: 1) {
             screen.draw(
@@ -176,6 +198,15 @@ struct UpCommand: ParsableCommand {
             if let duration, Date().timeIntervalSince(started) >= duration { break }
             // A worker that died is restarted after a backoff; the rest of the workflow runs on.
             supervisor.check()
+            if let autoscaler, let monitor {
+                autoscaler.step(
+                    snapshot: monitor.monitor.snapshot(), count: supervisor.count(of:),
+                    scale: { try supervisor.scale(stage: $0, to: $1) },
+                    say: {
+                        print($0)
+                        fflush(nil)
+                    })
+            }
             if memoryGuard?.crossed() == true, let resident = embedded?.residentBytes {
                 feeder?.stop()
                 print(
@@ -220,9 +251,12 @@ extension UpCommand {
 
 extension UpCommand {
     /// The gateway runs in this process; a port in use is reported, not fatal: the demo runs on without it.
-    func startGateway(_ workflow: Workflow, brokers: String, properties: [String: String]) -> Gateway? {
+    func startGateway(
+        _ workflow: Workflow, brokers: String, properties: [String: String], autoscaler: UpAutoscaler?
+    ) -> Gateway? {
         guard gatewayPort != 0 else { return nil }
         var options = GatewayOptions(brokers: brokers, properties: properties)
+        if let autoscaler { options.scaling = { autoscaler.json() } }
         options.registry = RegistrySettings(topic: SluiceEnvironment.registryTopic)
         options.port = gatewayPort
         var logger = Logger(label: "sluice.gateway")

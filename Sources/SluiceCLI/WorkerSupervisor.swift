@@ -6,6 +6,9 @@ import SluiceSupervision
 /// Starts `sluice worker` child processes (the same binary), keeps their logs
 /// in one folder, restarts any that exit (with a backoff, see `RestartBackoff`),
 /// and stops them with SIGTERM so each finishes and commits its batch.
+/// `scale(stage:to:)` starts more workers of a stage, or retires the newest ones
+/// with that same clean stop (the autoscaler's way down): a retired worker is not
+/// restarted, and its exit is reported once it has gone.
 ///
 /// `check()` is called from `sluice up`'s screen loop, about once a second:
 /// it notices exits and starts due restarts. Every method runs on that one
@@ -45,6 +48,8 @@ final class WorkerSupervisor: @unchecked Sendable {
     private let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     private let lock = NSLock()
     private var slots: [Slot] = []
+    /// Workers told to stop by `scale(stage:to:)`, until they have exited.
+    private var retiring: [Slot] = []
     private var stopping = false
     /// Where restart notices go (stdout in `sluice up`).
     private let say: (String) -> Void
@@ -91,13 +96,46 @@ final class WorkerSupervisor: @unchecked Sendable {
 
     func start(stage: String) throws {
         try locked {
-            let index = slots.filter { $0.stage == stage }.count
+            // The lowest index and port no live or retiring worker holds: a worker started
+            // after a scale-down takes the retired one's name (and appends to its log).
+            let taken = (slots + retiring).filter { $0.stage == stage }.map(\.index)
+            let index = (0...).first { !taken.contains($0) }!
+            let ports = Set((slots + retiring).compactMap(\.metricsPort))
             let slot = Slot(
                 stage: stage, index: index, log: logDirectory.appendingPathComponent("\(stage)-\(index).log"),
-                metricsPort: firstMetricsPort.map { $0 + slots.count })
-            FileManager.default.createFile(atPath: slot.log.path, contents: nil)
+                metricsPort: firstMetricsPort.map { first in (first...).first { !ports.contains($0) }! })
+            if !FileManager.default.fileExists(atPath: slot.log.path) {
+                FileManager.default.createFile(atPath: slot.log.path, contents: nil)
+            }
             try launch(slot)
             slots.append(slot)
+        }
+    }
+
+    /// Workers of `stage` now running or due to restart (retiring ones not counted).
+    func count(of stage: String) -> Int { locked { slots.filter { $0.stage == stage }.count } }
+
+    /// Brings `stage` to `target` workers: starts new ones, or sends SIGTERM to the newest
+    /// ones, each of which finishes and commits its batch and leaves the group (a rebalance
+    /// hands its partitions to the others). Does nothing once stopping.
+    func scale(stage: String, to target: Int) throws {
+        var current = count(of: stage)
+        while current < target, !locked({ stopping }) {
+            try start(stage: stage)
+            current += 1
+        }
+        guard current > target else { return }
+        locked {
+            guard !stopping else { return }
+            let newest = slots.filter { $0.stage == stage }.sorted { $0.index > $1.index }.prefix(current - target)
+            for slot in newest {
+                slots.removeAll { $0 === slot }
+                slot.restartAt = nil
+                if let process = slot.process, process.isRunning {
+                    kill(process.processIdentifier, SIGTERM)
+                    retiring.append(slot)
+                }
+            }
         }
     }
 
@@ -111,11 +149,14 @@ final class WorkerSupervisor: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard !stopping else { return }
+        for slot in retiring where slot.process?.isRunning != true {
+            let status = slot.process.map { exitOf($0).description } ?? "?"
+            say("worker \(slot.name) stopped after scaling down (\(status)); its log: \(slot.log.path)")
+        }
+        retiring.removeAll { $0.process?.isRunning != true }
         for slot in slots {
             if let process = slot.process, !process.isRunning {
-                let exit: WorkerExit =
-                    process.terminationReason == .uncaughtSignal
-                    ? .signal(process.terminationStatus) : .status(process.terminationStatus)
+                let exit = exitOf(process)
                 let ran = now.timeIntervalSince(slot.startedAt)
                 let delay = slot.backoff.exited(afterRunning: ran)
                 slot.process = nil
@@ -146,7 +187,7 @@ final class WorkerSupervisor: @unchecked Sendable {
     func stopAll(timeout: TimeInterval = 30) {
         let processes: [Process] = locked {
             stopping = true
-            return slots.compactMap(\.process)
+            return (slots + retiring).compactMap(\.process)
         }
         for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(timeout)
@@ -176,6 +217,11 @@ final class WorkerSupervisor: @unchecked Sendable {
         try ParentTiedSpawner.shared.run(process, executable: executable, arguments: arguments, deathSignal: "TERM")
         slot.process = process
         slot.startedAt = Date()
+    }
+
+    private func exitOf(_ process: Process) -> WorkerExit {
+        process.terminationReason == .uncaughtSignal
+            ? .signal(process.terminationStatus) : .status(process.terminationStatus)
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {

@@ -57,6 +57,8 @@ enum DashboardPage {
             <h2>Workflow</h2>
             <div class="note" id="monitor-status">waiting for the monitor…</div>
             <svg id="workflow-graph" class="graph" viewBox="0 0 900 180" role="img" aria-label="the workflow's stages and hops"></svg>
+            <h2>Scaling decisions (newest first)</h2>
+            <table id="scaling" data-count="0"><thead><tr><th>at</th><th>stage</th><th>workers</th><th>why</th></tr></thead><tbody></tbody></table>
             <div class="two">
             <div><h2>Alerts firing</h2><ul id="alerts-firing" data-count="0"></ul></div>
             <div><h2>Canary</h2><div id="canary" data-count="0"></div></div>

@@ -171,6 +171,20 @@ enum DashboardScript {
           document.querySelector("#alert-history tbody").replaceChildren(...rows);
         }
 
+        // null: no autoscaler runs beside this gateway (only `sluice up --autoscale` runs one).
+        function drawScaling(decisions) {
+          const table = document.getElementById("scaling");
+          table.setAttribute("data-count", String(decisions ? decisions.length : 0));
+          const rows = decisions === null ? [[ "", "", "", "autoscaling is off (sluice up --autoscale turns it on)"]]
+            : decisions.length === 0 ? [["", "", "", "no change yet: every stage matches its advice"]]
+            : decisions.slice().reverse().map(s => [clock(s.at), s.stage, s.from + " → " + s.to, s.reason]);
+          table.querySelector("tbody").replaceChildren(...rows.map(cells => {
+            const row = html("tr");
+            for (const cell of cells) row.appendChild(html("td", cell));
+            return row;
+          }));
+        }
+
         function drawCanaries(canaries) {
           const node = document.getElementById("canary");
           node.setAttribute("data-count", String(canaries.length));
@@ -210,6 +224,7 @@ enum DashboardScript {
             const d = await r.json();
             drawGraph(document.getElementById("workflow-graph"), d.workflow);
             drawAlerts(d.alerts);
+            drawScaling(d.scaling === undefined ? null : d.scaling);
             drawCanaries(d.workflow.canaries);
             drawMonitorTrends(d);
             const m = d.monitor;

@@ -18,6 +18,7 @@ extension Gateway {
             "firing": .array(monitor.firing), "history": .array(monitor.alertHistory),
         ])
         fields["monitor_trends"] = .array(monitor.trends)
+        fields["scaling"] = options.scaling?() ?? .null
         fields["monitor"] = .object([
             "following": .bool(monitorFollower?.isConnected ?? false),
             "topics": .array(

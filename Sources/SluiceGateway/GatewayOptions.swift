@@ -1,4 +1,5 @@
 import Foundation
+import SluiceJSON
 import SluiceRegistry
 
 /// How a gateway runs. Defaults suit one machine; `sluice gateway --help` explains each.
@@ -50,6 +51,9 @@ public struct GatewayOptions: Sendable {
     public var dashboardWindowSeconds: Int = 5
     /// Announce the gateway in the registry (nil: do not).
     public var registry: RegistrySettings? = RegistrySettings()
+    /// The autoscaler's recent decisions for the dashboard (`sluice up --autoscale` runs one
+    /// in the same process); nil: no autoscaler here, and `/v1/dashboard` says `scaling: null`.
+    public var scaling: (@Sendable () -> JSONValue)?
 
     public init(brokers: String, properties: [String: String] = [:]) {
         self.brokers = brokers
