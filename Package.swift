@@ -246,7 +246,8 @@ let package = Package(
         // Checks compose/ (Dockerfile, docker-compose.yml, prometheus.yml) without a Docker engine;
         // runs the built `sluice` binary like SluiceToolTests.
         .testTarget(
-            name: "SluiceDeployTests", dependencies: ["SluiceTesting", .product(name: "Yams", package: "Yams")],
+            name: "SluiceDeployTests",
+            dependencies: ["SluiceTesting", "SluiceBroker", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
     ]
 )
