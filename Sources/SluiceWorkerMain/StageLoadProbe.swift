@@ -51,16 +51,24 @@ final class StageLoadProbe: BlockingRunnable, @unchecked Sendable {
         needed = Gauge(label: WorkerMetricNames.replicasNeeded, dimensions: labels)
     }
 
+    /// The probes run on a thread of their own and `run` only waits for the stop, so a
+    /// stop never waits for a probe in hand (up to its timeouts against a broker that is
+    /// down); that thread ends at its next look at the stop request.
     func run() throws {
+        let thread = Thread { [self] in probeLoop() }
+        thread.name = "sluice.stage-load-probe"
+        thread.start()
+        stopRequest.wait()
+    }
+
+    private func probeLoop() {
         let admin: KafkaAdmin
         do {
             admin = try KafkaAdmin(
                 config: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-probe", properties: properties))
         } catch {
-            // The figures are for an autoscaler; the worker runs on without them. Returning
-            // early would end the worker's service group, so wait for the stop instead.
+            // The figures are for an autoscaler; the worker runs on without them.
             logger.warning("sluice_stage_lag and sluice_stage_replicas_needed not exported: \(error)")
-            stopRequest.wait()
             return
         }
         repeat { probe(admin: admin) } while !stopRequest.wait(seconds: intervalSeconds)
@@ -71,7 +79,7 @@ final class StageLoadProbe: BlockingRunnable, @unchecked Sendable {
     private func probe(admin: KafkaAdmin) {
         let report: LagReport
         do throws(KafkaError) {
-            // Short timeouts: a stop waits for the probe in hand, and the next probe tries again.
+            // Short timeouts: a probe that fails is tried again at the next interval.
             let lags = try admin.lag(group: workflow.group(of: stage), topic: stage.input, timeoutMs: 2_000)
             var high: [Int32: Int64] = [:]
             var committed: [Int32: Int64] = [:]
