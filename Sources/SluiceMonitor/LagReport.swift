@@ -28,12 +28,18 @@ public struct LagReport: Sendable, Equatable {
     /// RD_KAFKA_OFFSET_INVALID is -1001) lags by its whole high watermark, as a group
     /// starting from the earliest offset would.
     public static func compute(highWatermarks: [Int32: Int64], committed: [Int32: Int64]) -> LagReport {
-        let partitions = highWatermarks.map { partition, high -> PartitionLag in
-            let offset = committed[partition].flatMap { $0 >= 0 ? $0 : nil }
-            return PartitionLag(
-                partition: partition, highWatermark: high, committed: offset,
-                lag: Swift.max(0, high - (offset ?? 0)))
-        }
-        return LagReport(partitions: partitions)
+        compute(highWatermarks.map { ($0.key, $0.value, committed[$0.key]) })
+    }
+
+    /// The same from one (partition, high watermark, committed offset if any) per partition,
+    /// as an admin client's lag query answers.
+    public static func compute(_ partitions: [(partition: Int32, high: Int64, committed: Int64?)]) -> LagReport {
+        LagReport(
+            partitions: partitions.map { partition, high, committed in
+                let offset = committed.flatMap { $0 >= 0 ? $0 : nil }
+                return PartitionLag(
+                    partition: partition, highWatermark: high, committed: offset,
+                    lag: Swift.max(0, high - (offset ?? 0)))
+            })
     }
 }

@@ -283,13 +283,7 @@ public final class WorkflowMonitor: BlockingRunnable, @unchecked Sendable {
             var failures = 0
             do throws(KafkaError) {
                 let lags = try admin.lag(group: group, topic: stage.input, timeoutMs: options.probeTimeoutMs)
-                var high: [Int32: Int64] = [:]
-                var committed: [Int32: Int64] = [:]
-                for lag in lags {
-                    high[lag.partition] = lag.highWatermark
-                    if let offset = lag.committedOffset { committed[lag.partition] = offset }
-                }
-                report = LagReport.compute(highWatermarks: high, committed: committed)
+                report = LagReport.compute(lags.map { ($0.partition, $0.highWatermark, $0.committedOffset) })
             } catch {
                 failures += 1
                 logger.debug("monitor: lag of \(group) on \(stage.input) unknown: \(error)")

@@ -81,13 +81,7 @@ final class StageLoadProbe: BlockingRunnable, @unchecked Sendable {
         do throws(KafkaError) {
             // Short timeouts: a probe that fails is tried again at the next interval.
             let lags = try admin.lag(group: workflow.group(of: stage), topic: stage.input, timeoutMs: 2_000)
-            var high: [Int32: Int64] = [:]
-            var committed: [Int32: Int64] = [:]
-            for lag in lags {
-                high[lag.partition] = lag.highWatermark
-                if let offset = lag.committedOffset { committed[lag.partition] = offset }
-            }
-            report = LagReport.compute(highWatermarks: high, committed: committed)
+            report = LagReport.compute(lags.map { ($0.partition, $0.highWatermark, $0.committedOffset) })
         } catch {
             logger.debug("lag of \(workflow.group(of: stage)) on \(stage.input) unknown: \(error)")
             return
