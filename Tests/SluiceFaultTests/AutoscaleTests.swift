@@ -131,10 +131,7 @@ final class UpProcess: @unchecked Sendable {
     let dashboardURL: URL
 
     init(workflow: String, brokers: String) throws {
-        let binary = PackagePaths.root.appendingPathComponent(".build/release/sluice").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("\(binary) is not built; build the `sluice` product in release first")
-        }
+        let binary = try WorkerProcess.sluiceBinary()
         let gatewayPort = try FaultBroker.freeLoopbackPort()
         dashboardURL = URL(string: "http://127.0.0.1:\(gatewayPort)/v1/dashboard")!
         process.executableURL = URL(fileURLWithPath: binary)
@@ -145,13 +142,7 @@ final class UpProcess: @unchecked Sendable {
             "-X", "session.timeout.ms=\(FaultTestCase.sessionTimeoutMs)",
         ]
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("autoscale-up-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try WorkerProcess.run(process, loggingTo: logFile)
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

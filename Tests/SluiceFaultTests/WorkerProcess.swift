@@ -14,10 +14,7 @@ final class WorkerProcess: @unchecked Sendable {
     var pid: pid_t { process.processIdentifier }
 
     init(workflow: String, stage: String, brokers: String, namespace: String?, extra: [String]) throws {
-        let binary = PackagePaths.root.appendingPathComponent(".build/release/sluice").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("\(binary) is not built; build the `sluice` product in release first")
-        }
+        let binary = try Self.sluiceBinary()
         let arguments =
             [
                 "worker", "--workflow", workflow, "--stage", stage, "--brokers", brokers, "--no-registry",
@@ -34,9 +31,23 @@ final class WorkerProcess: @unchecked Sendable {
         }
         log = FileManager.default.temporaryDirectory.appendingPathComponent(
             "fault-worker-\(stage)-\(UUID().uuidString).log")
+        try Self.run(process, loggingTo: log)
+    }
+
+    /// The release build of `sluice`, which the fault tests run; a skip saying so when it is missing.
+    static func sluiceBinary() throws -> String {
+        let binary = PackagePaths.root.appendingPathComponent(".build/release/sluice").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw XCTSkip("\(binary) is not built; build the `sluice` product in release first")
+        }
+        return binary
+    }
+
+    /// Starts `process` with its output and errors in a new file `log`, and no input.
+    static func run(_ process: Process, loggingTo log: URL) throws {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
+        defer { try? handle.close() }  // the child keeps its own descriptor
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
