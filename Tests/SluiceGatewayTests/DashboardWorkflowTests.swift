@@ -183,6 +183,7 @@ final class DashboardWorkflowTests: GatewayTestCase {
         let negative = tag(in: dom, with: "id=\"monitor-negative-chart\"") ?? ""
         XCTAssertGreaterThanOrEqual(Int(attribute("data-surges", of: negative) ?? "") ?? 0, 1, "the surge is marked")
         XCTAssertTrue(section(of: dom, id: "canary").contains("no canary running"))
+        XCTAssertTrue(section(of: dom, id: "scaling").contains("autoscaling is off"), "no autoscaler beside it")
 
         // The second stage stops: its input waits, the monitor calls it stalled.
         let second = try XCTUnwrap(workers.last)
@@ -215,7 +216,19 @@ final class DashboardWorkflowTests: GatewayTestCase {
     /// records the newest of the shortest window is the one drawn, and its canary shows.
     func testTheMonitorsRecordsAreKeptBoundedAndFiringMeansNotResolvedSince() throws {
         let workflow = try monitoredWorkflow()
-        let gateway = try startGateway(workflow)
+        // What `sluice up --autoscale` hands its gateway: the decisions, each with its reason.
+        let gateway = try startGateway(workflow) { options in
+            options.scaling = {
+                .array(
+                    [(1, 3, "input 90.0 ev/s x 20.0 ms / 0.70 = 2.57: advice 3"), (3, 1, "advice 1; below 3 for 10 s")]
+                        .map { from, to, reason in
+                            .object([
+                                "stage": .string("first"), "from": .int(Int64(from)), "to": .int(Int64(to)),
+                                "at": .int(1_700_000_000_000_000), "reason": .string(reason),
+                            ])
+                        })
+            }
+        }
         // 250 transitions of five rules (more than the 200 kept); the last state of r0...r2
         // is firing, of r3 and r4 resolved.
         var messages: [KafkaProducerMessage] = []
@@ -273,6 +286,14 @@ final class DashboardWorkflowTests: GatewayTestCase {
         XCTAssertTrue(
             shown.contains("head-b") && shown.contains("95.0%"), "its version and agreement: \(shown.prefix(600))")
         XCTAssertEqual(section(of: dom, id: "alerts-firing").components(separatedBy: "<li").count - 1, 3)
+        let scaling = section(of: dom, id: "scaling")
+        XCTAssertTrue(scaling.hasPrefix(" data-count=\"2\""), "two decisions drawn: \(scaling.prefix(300))")
+        XCTAssertTrue(
+            scaling.contains("1 → 3") && scaling.contains("= 2.57: advice 3"),
+            "each with its reason: \(scaling.prefix(900))")
+        XCTAssertLessThan(
+            scaling.range(of: "3 → 1")?.lowerBound ?? scaling.endIndex,
+            scaling.range(of: "1 → 3")?.lowerBound ?? scaling.startIndex, "newest first")
     }
 
     /// The start tag of the first element whose tag holds `marker`.
