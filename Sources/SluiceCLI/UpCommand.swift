@@ -34,8 +34,10 @@ struct UpCommand: ParsableCommand {
             --autoscale: the number of workers of each stage follows the monitor's replica \
             advice (ceil(input rate x per-event time / target utilisation)), within the stage's \
             `autoscale: {min, max, cooldown_s}` (default: 1 up to the input topic's partitions, \
-            30 s), never above the partition count. Up after the advice held for 3 s; down after \
-            it stayed lower for cooldown_s, by a clean stop (the worker finishes and commits its \
+            30 s), never above the partition count. Up after the advice held for 3 s, and only \
+            while this machine has --cores-per-worker idle cores for each worker added (the \
+            workers share its cores: past them, one more only slows the others); down after it \
+            stayed lower for cooldown_s, by a clean stop (the worker finishes and commits its \
             batch). Each decision and its figures go to the log, the screen and the dashboard \
             (docs/scaling.md).
             """)
@@ -70,6 +72,13 @@ struct UpCommand: ParsableCommand {
     )
     var autoscale = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --autoscale: idle CPU, in cores, a worker added on this machine needs (0.5 suits model stages; 0 for "
+                + "workers that mostly wait, e.g. on a remote model).", valueName: "cores"))
+    var coresPerWorker: Double = 0.5
+
     @Option(name: .long, help: "Port for the monitor's GET /metrics (Prometheus); 0 turns it off.")
     var metricsPort: Int = 9464
 
@@ -101,6 +110,9 @@ struct UpCommand: ParsableCommand {
             throw ValidationError("--broker-memory-limit must be 0 (no limit) or more MB")
         }
         _ = try replicaCounts(stages: nil)
+        guard (0...64).contains(coresPerWorker) else {
+            throw ValidationError("--cores-per-worker must be 0...64 cores (0.5 by default; 0: no idle-CPU check)")
+        }
         if autoscale && noMonitor {
             throw ValidationError("--autoscale follows the monitor's replica advice: drop --no-monitor")
         }
@@ -154,7 +166,7 @@ struct UpCommand: ParsableCommand {
             print($0)
             fflush(nil)  // restart notices must reach a log file now, not at exit
         }
-        let autoscaler = autoscale ? UpAutoscaler(workflow: workflow) : nil
+        let autoscaler = autoscale ? UpAutoscaler(workflow: workflow, coresPerWorker: coresPerWorker) : nil
         if let autoscaler { print("autoscale: \(autoscaler.bounds)") }
         for stage in workflow.stages {
             let wanted = counts[stage.name] ?? stage.replicas

@@ -34,6 +34,8 @@ public struct ScalingDecision: Sendable, Equatable {
 ///   of a few seconds inside a busy period stops nobody.
 /// - No advice (the monitor has not measured the stage yet): the count stays, but is
 ///   brought into `min...max`.
+/// - `ceiling`, when given, caps the way up for now (the machine has no idle core for
+///   another worker, see `IdleCores`); the advice above it keeps waiting as if held.
 public struct StageAutoscaler: Sendable {
     public let stage: String
     public let min: Int
@@ -55,20 +57,21 @@ public struct StageAutoscaler: Sendable {
     }
 
     /// The count to move to now, or nil to stay. `reason` explains the advice (for the decision).
-    public mutating func observe(advice: Int?, current: Int, now: Date, reason: @autoclosure () -> String)
-        -> ScalingDecision?
-    {
+    public mutating func observe(
+        advice: Int?, current: Int, now: Date, ceiling: Int? = nil, reason: @autoclosure () -> String
+    ) -> ScalingDecision? {
         guard let advice else {
             let bounded = Swift.min(max, Swift.max(min, current))
             return bounded == current ? nil : change(from: current, to: bounded, now: now, reason: "autoscale bounds")
         }
-        let target = Swift.min(max, Swift.max(min, advice))
+        let target = bounded(advice)
         if target > current {
             belowSince = nil
             let since = aboveSince ?? now
             aboveSince = since
-            guard now.timeIntervalSince(since) >= upHoldSeconds else { return nil }
-            return change(from: current, to: target, now: now, reason: reason())
+            let allowed = Swift.min(target, Swift.max(current, ceiling ?? target))
+            guard now.timeIntervalSince(since) >= upHoldSeconds, allowed > current else { return nil }
+            return change(from: current, to: allowed, now: now, reason: reason())
         }
         aboveSince = nil
         guard target < current else {
@@ -85,6 +88,9 @@ public struct StageAutoscaler: Sendable {
             from: current, to: belowPeak, now: now,
             reason: "\(reason()); below \(current) for \(Int(now.timeIntervalSince(since))) s")
     }
+
+    /// The advice kept within `min...max`.
+    public func bounded(_ advice: Int) -> Int { Swift.min(max, Swift.max(min, advice)) }
 
     private mutating func change(from: Int, to: Int, now: Date, reason: String) -> ScalingDecision {
         lastChange = now

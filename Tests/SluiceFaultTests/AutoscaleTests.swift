@@ -139,6 +139,9 @@ final class UpProcess: @unchecked Sendable {
             "up", "--workflow", workflow, "--brokers", brokers, "--autoscale", "--rate", "0",
             "--gateway-port", String(gatewayPort),
             "--metrics-port", "0", "--worker-metrics-port", "0", "--duration", "600",
+            // The stage's step sleeps, so its workers need no idle core: the test is of the
+            // scaling and the accounting, whatever else loads the machine (IdleCores has its own test).
+            "--cores-per-worker", "0",
             "-X", "session.timeout.ms=\(FaultTestCase.sessionTimeoutMs)",
         ]
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("autoscale-up-\(UUID().uuidString).log")

@@ -70,4 +70,34 @@ final class StageAutoscalerTests: XCTestCase {
         var outside = 6
         XCTAssertEqual(run(&scaler, advice: [nil], current: &outside, start: 50).map(\.to), [4])
     }
+
+    /// With no idle core for another worker the advice waits; with room for one, one is added.
+    func testTheCeilingHoldsTheWayUpUntilThereIsRoom() {
+        var scaler = StageAutoscaler(stage: "s", min: 1, max: 4, cooldownSeconds: 10)
+        var decisions: [Int] = []
+        var current = 1
+        for second in 0..<12 {
+            let ceiling = second < 6 ? current : current + 1  // no room for 6 s, then room for one
+            if let decision = scaler.observe(
+                advice: 3, current: current, now: t0.addingTimeInterval(Double(second)), ceiling: ceiling,
+                reason: "test")
+            {
+                decisions.append(decision.to)
+                current = decision.to
+            }
+        }
+        // Held since second 0: at second 6 room for one (1 -> 2); then 3 s more held: 2 -> 3 at second 9.
+        XCTAssertEqual(decisions, [2, 3])
+    }
+
+    func testIdleCoresFromProcStat() throws {
+        var idle = IdleCores(spanSeconds: 5, cores: 2)
+        let t0 = Date(timeIntervalSince1970: 0)
+        XCTAssertNil(idle.observe(statLine: "cpu  100 0 100 800 0 0 0 0 0 0", at: t0), "one sample")
+        // 1000 more ticks, 250 of them idle or iowait: a quarter of 2 cores.
+        let quarter = idle.observe(statLine: "cpu  500 0 300 1000 50 0 0 150 0 0", at: t0.addingTimeInterval(1))
+        XCTAssertEqual(try XCTUnwrap(quarter), 0.5, accuracy: 1e-9)
+        var other = IdleCores()
+        XCTAssertNil(other.observe(statLine: "intr 1 2 3", at: t0), "not a cpu line")
+    }
 }
