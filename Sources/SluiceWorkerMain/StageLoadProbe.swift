@@ -62,26 +62,45 @@ final class StageLoadProbe: BlockingRunnable, @unchecked Sendable {
     }
 
     private func probeLoop() {
+        // Stay off the broker while the worker joins its group (up to 10 s): the figures can
+        // wait, the join should not share the group coordinator with the probe's first lookups.
+        let joining = Date()
+        while counters.snapshot.assigned.isEmpty, Date().timeIntervalSince(joining) < 10 {
+            if stopRequest.wait(seconds: 0.25) { return }
+        }
         let admin: KafkaAdmin
+        let reader: KafkaConsumer
         do {
-            admin = try KafkaAdmin(
-                config: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-probe", properties: properties))
+            let common = KafkaConfig(bootstrapServers: brokers, clientID: "sluice-probe", properties: properties)
+            admin = try KafkaAdmin(config: common)
+            // One reader of the group's committed offsets for the worker's life (it never
+            // subscribes, so it is no member): KafkaAdmin.lag makes a consumer per call, which
+            // would find the group's coordinator afresh every few seconds from every worker.
+            reader = try KafkaConsumer(config: KafkaConsumerConfig(common: common, groupID: workflow.group(of: stage)))
         } catch {
             // The figures are for an autoscaler; the worker runs on without them.
             logger.warning("sluice_stage_lag and sluice_stage_replicas_needed not exported: \(error)")
             return
         }
-        repeat { probe(admin: admin) } while !stopRequest.wait(seconds: intervalSeconds)
+        defer { reader.close() }
+        repeat { probe(admin: admin, reader: reader) } while !stopRequest.wait(seconds: intervalSeconds)
     }
 
     func stop() { stopRequest.open() }
 
-    private func probe(admin: KafkaAdmin) {
+    private func probe(admin: KafkaAdmin, reader: KafkaConsumer) {
         let report: LagReport
         do throws(KafkaError) {
             // Short timeouts: a probe that fails is tried again at the next interval.
-            let lags = try admin.lag(group: workflow.group(of: stage), topic: stage.input, timeoutMs: 2_000)
-            report = LagReport.compute(lags.map { ($0.partition, $0.highWatermark, $0.committedOffset) })
+            let partitions = try admin.describeTopic(stage.input, timeoutMs: 2_000).partitions
+                .map { KafkaTopicPartition(topic: stage.input, partition: $0) }
+            let committed = try reader.committed(partitions, timeoutMs: 2_000)
+            var rows: [(partition: Int32, high: Int64, committed: Int64?)] = []
+            for partition in partitions {
+                let marks = try admin.watermarks(topic: stage.input, partition: partition.partition, timeoutMs: 2_000)
+                rows.append((partition.partition, marks.high, committed[partition] ?? nil))
+            }
+            report = LagReport.compute(rows)
         } catch {
             logger.debug("lag of \(workflow.group(of: stage)) on \(stage.input) unknown: \(error)")
             return
