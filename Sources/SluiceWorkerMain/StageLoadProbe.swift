@@ -12,8 +12,8 @@ import SluiceWorkflow
 /// `sluice_stage_lag` and `sluice_stage_replicas_needed` labelled workflow and stage.
 ///
 /// Every `intervalSeconds` it asks the broker for the group's committed offsets and the
-/// input's high watermarks (one admin client of its own, so a slow answer never holds
-/// the consuming thread). The advice is the monitor's formula, `ReplicaAdvice`, with the
+/// input's high watermarks (its own admin client and group reader, on a thread of their
+/// own, so a slow answer never holds the consuming thread). The advice is the monitor's formula, `ReplicaAdvice`, with the
 /// input topic's arrival rate from the watermarks' growth (`InputRate`) and this worker's
 /// own step time per record over the workflow's first monitor window. Each replica thus
 /// exports the whole stage's advice; an autoscaler takes the max over them.
