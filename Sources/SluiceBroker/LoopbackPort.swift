@@ -7,8 +7,9 @@ import SluiceKafka
 
 /// Plain sockets on 127.0.0.1: a free port for the broker, and whether it accepts yet.
 extension EmbeddedBroker {
-    /// Binds port 0 on loopback and returns what the kernel picked.
-    static func freePort() throws -> Int {
+    /// Binds port 0 on loopback and returns what the kernel picked (tests use it for
+    /// the ports of the processes they start).
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw KafkaError(code: .brokerProcess, message: "socket() failed: errno \(errno)") }
         defer { close(fd) }

@@ -70,14 +70,14 @@ final class KubernetesLiveMetricsTests: XCTestCase {
         XCTAssertEqual(applied.status, 0, applied.output)
 
         // --no-registry / --no-control as the tool tests run workers: no other topics needed.
-        let workerPort = try KubernetesFileTests.freePort()
+        let workerPort = try EmbeddedBroker.freePort()
         try start(
             "worker",
             [
                 "worker", "--workflow", workflowURL.path, "--stage", "relay", "--brokers", bootstrap, "--no-registry",
                 "--no-control", "--metrics-host", "127.0.0.1", "--metrics-port", String(workerPort),
             ], in: folder)
-        let monitorPort = try KubernetesFileTests.freePort()
+        let monitorPort = try EmbeddedBroker.freePort()
         try start(
             "monitor",
             [

@@ -188,24 +188,6 @@ extension KubernetesFileTests {
             status: process.terminationStatus, output: String(decoding: try Data(contentsOf: outURL), as: UTF8.self))
     }
 
-    /// A port nothing listens on: bind port 0 on loopback, read what the kernel gave, close.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ScrapeFailure(description: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw ScrapeFailure(description: "bind() on 127.0.0.1 failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// GET `url`'s body; throws on a transport error or a status other than 200.
     static func scrape(_ url: URL) throws -> String {
         let done = DispatchSemaphore(value: 0)
