@@ -23,6 +23,8 @@ protocol BenchWorker: AnyObject {
     func stop()
     /// Dead letters it sent; for a process, read from its last log line, so after `stop()`.
     var deadLettered: Int { get }
+    /// Its own process, for the CPU budget; nil for a worker on a thread of the bench.
+    var pid: Int32? { get }
 }
 
 /// A `StageWorker` running on its own thread.
@@ -63,6 +65,7 @@ final class ThreadedWorker: BenchWorker, @unchecked Sendable {
     }
 
     var deadLettered: Int { worker.counters.snapshot.deadLettered }
+    var pid: Int32? { nil }
 }
 
 /// `sluice worker` as a child process (tied to the bench: it gets SIGTERM if the bench dies),
@@ -92,6 +95,8 @@ final class ProcessWorker: BenchWorker, @unchecked Sendable {
         arguments += extra
         try ParentTiedSpawner.shared.run(process, executable: executable, arguments: arguments, deathSignal: "TERM")
     }
+
+    var pid: Int32? { process.processIdentifier }
 
     private var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 

@@ -21,6 +21,8 @@ public struct PipelineBenchmark: Sendable {
     public var mode: WorkerMode = .inProcess
     /// Each worker's `batchesInFlight` (`sluice worker --batches-in-flight`).
     public var batchesInFlight = 2
+    /// The embedded broker's process, for the CPU budget (nil: a broker elsewhere, not counted).
+    public var brokerPID: Int32?
 
     public init(
         brokers: String, properties: [String: String] = [:], modelDirectory: String? = nil,
@@ -71,6 +73,9 @@ public struct PipelineBenchmark: Sendable {
         public var stepSeconds: [(stage: String, seconds: Double)]
         /// Per stage, in workflow order: records per batch, averaged over batches.
         public var meanBatchSize: [(stage: String, size: Double)]
+        /// CPU seconds of each process over the run (the bench itself, each worker process,
+        /// the embedded broker), from when all workers held partitions to the last output.
+        public var cpu: CPUBudget
         public var eventsPerSecond: Double { Double(events) / seconds }
     }
 
@@ -90,20 +95,27 @@ public struct PipelineBenchmark: Sendable {
 
     /// The engine alone, in the precision the embed stage runs (`precision`): `texts` embedded in
     /// batches of `batchSize`, after a warm-up batch. Sentences/s, and what the precision became here.
+    /// Sentences per second of the encoder alone, and the CPU seconds it spent per sentence
+    /// (this process's, over the timed batches: what the embed worker's figure in the CPU
+    /// budget compares with).
     public func embeddingRate(texts: [String], batchSize: Int, precision: Precision) throws -> (
-        rate: Double, precision: PrecisionChoice
+        rate: Double, precision: PrecisionChoice, cpuPerText: Double?
     ) {
         var options = encoderOptions
         options.precision = precision
         let encoder = try MiniLMEncoder(modelDirectory: modelDirectory, options: options)
         _ = try encoder.embed(Array(texts.prefix(batchSize)))
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpuBefore = ProcessCPU.ownSeconds
         var i = 0
         while i < texts.count {
             _ = try encoder.embed(Array(texts[i..<min(i + batchSize, texts.count)]))
             i += batchSize
         }
-        return (Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9), encoder.precision)
+        let cpu = cpuBefore.flatMap { before in ProcessCPU.ownSeconds.map { ($0 - before) / Double(texts.count) } }
+        return (
+            Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9), encoder.precision, cpu
+        )
     }
 
     /// Pre-produces `texts` to the workflow's input, then starts one worker per
@@ -119,6 +131,7 @@ public struct PipelineBenchmark: Sendable {
         let workers = try startWorkers(bench, phase: phase, reader: reader)
         defer { workers.forEach { $0.stop() } }
         let allAssigned = EventClock.nowMicros()
+        let meter = CPUBudget.Meter(budgetProcesses(workers, stages: workflow.stages.map(\.name)))
         progress("[\(phase)] all workers hold partitions; waiting for \(texts.count) events on \(workflow.output)")
         let timeout = max(120, Double(texts.count) / 5)
         let outputs = try reader.read(
@@ -133,6 +146,7 @@ public struct PipelineBenchmark: Sendable {
             .min()
         let start = min(allAssigned, firstConsumed ?? allAssigned)
         let end = outputs.envelopes.values.compactMap { $0.hops.last?.producedAt }.max() ?? EventClock.nowMicros()
+        let cpu = meter.finish()
         workers.forEach { $0.stop() }
         let deadLettered = workers.reduce(0) { $0 + $1.deadLettered }
         var busy: [String: Double] = [:]
@@ -148,7 +162,20 @@ public struct PipelineBenchmark: Sendable {
             deadLettered: deadLettered, stepSeconds: workflow.stages.map { ($0.name, busy[$0.name] ?? 0) },
             meanBatchSize: workflow.stages.map {
                 ($0.name, Double(outputs.envelopes.count) / max(1e-9, batches[$0.name] ?? 0))
-            })
+            }, cpu: cpu)
+    }
+
+    /// The processes whose CPU the budget reads: this one (the output reader, and the workers
+    /// when they run in-process), each worker process, and the embedded broker when there is one.
+    func budgetProcesses(_ workers: [any BenchWorker], stages: [String]) -> [(name: String, pid: Int32)] {
+        var processes: [(name: String, pid: Int32)] = []
+        let inProcess = workers.contains { $0.pid == nil }
+        processes.append((inProcess ? "bench (reader, in-process workers)" : "bench (output reader)", getpid()))
+        for (stage, worker) in zip(stages, workers) {
+            if let pid = worker.pid { processes.append(("worker \(stage)", pid)) }
+        }
+        if let brokerPID { processes.append(("broker (embedded Tansu)", brokerPID)) }
+        return processes
     }
 
     /// Starts the workers first, then feeds `texts` (cycled) at `rate` events/s,

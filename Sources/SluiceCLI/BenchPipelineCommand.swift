@@ -65,6 +65,7 @@ struct BenchPipeline: ParsableCommand {
         var bench = PipelineBenchmark(
             brokers: brokers, properties: try broker.extraProperties(), modelDirectory: model,
             encoderOptions: .fromEnvironment(), progress: { note($0) })
+        bench.brokerPID = embedded?.pid
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         bench.batchesInFlight = batchesInFlight
         var modes: [WorkerMode] = [.inProcess]
@@ -73,7 +74,7 @@ struct BenchPipeline: ParsableCommand {
         // The engine alone in the precision the embed stage runs, so the ratio compares like with like.
         let precision = try Precision.parse(embedStage.precision ?? "fp32")
         note("[encoder] embedding \(texts.count) texts in batches of \(embedStage.batchSize)")
-        let (encoderRate, choice) = try bench.embeddingRate(
+        let (encoderRate, choice, encoderCPU) = try bench.embeddingRate(
             texts: texts, batchSize: embedStage.batchSize, precision: precision)
         note("[encoder] \(f1(encoderRate)) sentences/s in \(choice)")
 
@@ -127,7 +128,8 @@ struct BenchPipeline: ParsableCommand {
 
         let report = BenchPipelineReport(
             workflow: loaded, embedStage: embedStage, choice: "\(choice)", texts: texts.count, brokers: brokers,
-            embedded: embedded != nil, encoderBefore: encoderRate, encoderAfter: encoderAfter, modes: modes,
+            embedded: embedded != nil, encoderBefore: encoderRate, encoderAfter: encoderAfter,
+            encoderCPUPerText: encoderCPU, modes: modes,
             flows: flows, latencies: latencies, idleHops: idleHops, ceiling: ceiling, peer: peer,
             loadBefore: loadBefore, loadAfter: loadAverage(), hopRate: hopRate, latencySeconds: latencySeconds,
             batchesInFlight: batchesInFlight)

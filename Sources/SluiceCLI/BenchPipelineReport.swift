@@ -31,6 +31,8 @@ struct BenchPipelineReport {
     var embedded: Bool
     var encoderBefore: Double
     var encoderAfter: Double
+    /// CPU seconds per sentence of the encoder alone (the first measurement).
+    var encoderCPUPerText: Double?
     var modes: [WorkerMode]
     var flows: [PipelineBenchmark.Throughput]
     var latencies: [PipelineBenchmark.Latency]
@@ -43,7 +45,7 @@ struct BenchPipelineReport {
     var latencySeconds: Double
     var batchesInFlight: Int
 
-    static let ratioTarget = 0.95, p50Target = 60.0, p99Target = 150.0, hopTarget = 5.0, peerTarget = 2.5
+    static let ratioTarget = 0.95, p50Target = 60.0, p99Target = 150.0, hopTarget = 5.0, peerTarget = 3.0
 
     var encoderMean: Double { (encoderBefore + encoderAfter) / 2 }
     func ratio(_ index: Int) -> Double { flows[index].eventsPerSecond / encoderMean }
@@ -86,6 +88,7 @@ struct BenchPipelineReport {
                         "\(step.stage) \(String(format: "%.2f", step.seconds)) s in batches of \(f1(batch.size))"
                     }.joined(separator: ", ") + " of \(String(format: "%.2f", flow.seconds)) s"
                     + embedShare(flow))
+            printBudget(flow)
             print(
                 pad("end-to-end latency at \(f1(latency.rate)) events/s")
                     + "p50 \(ms(latency.p50Ms)) (target <= \(f0(Self.p50Target)) ms: "
@@ -152,6 +155,7 @@ struct BenchPipelineReport {
                 ]),
                 "idle_hops": edges(idleHops[index].hops),
                 "peer_ratio": peerRate.map { .double(flow.eventsPerSecond / $0) } ?? .null,
+                "cpu": budgetJSON(flow.cpu, events: flow.events),
             ])
         }
         var peerValue: JSONValue = .null
@@ -164,6 +168,7 @@ struct BenchPipelineReport {
             "precision": .string(choice), "batches_in_flight": .int(Int64(batchesInFlight)),
             "encoder": .object([
                 "before": .double(encoderBefore), "after": .double(encoderAfter), "mean": .double(encoderMean),
+                "cpu_ms_per_sentence": encoderCPUPerText.map { .double(1_000 * $0) } ?? .null,
             ]),
             "modes": .array(perMode),
             "passthrough_ceiling_events_per_second": .double(ceiling.eventsPerSecond),
@@ -173,6 +178,35 @@ struct BenchPipelineReport {
                 "p99_ms": .double(Self.p99Target), "idle_hop_ms": .double(Self.hopTarget),
                 "peer_ratio": .double(Self.peerTarget),
             ]),
+        ])
+    }
+
+    /// Where every CPU-second of the run went, per process, per event; against the encoder
+    /// alone's CPU per sentence, so the embed worker's own overhead shows too.
+    private func printBudget(_ flow: PipelineBenchmark.Throughput) {
+        let budget = flow.cpu
+        guard !budget.entries.isEmpty, flow.events > 0 else { return }
+        let perEvent = { (seconds: Double) in "\(String(format: "%.2f", 1_000 * seconds / Double(flow.events))) ms" }
+        let cores = { (seconds: Double) in String(format: "%.2f", seconds / max(1e-9, budget.wallSeconds)) }
+        print(
+            pad("  CPU per event, by process")
+                + budget.entries.map { "\($0.name) \(perEvent($0.seconds)) (\(cores($0.seconds)) cores)" }
+                .joined(separator: ", ")
+                + "; all \(perEvent(budget.totalSeconds)) (\(cores(budget.totalSeconds)) of \(ProcessInfo.processInfo.activeProcessorCount) cores)"
+                + (encoderCPUPerText.map { "; encoder alone \(String(format: "%.2f", 1_000 * $0)) ms a sentence" } ?? "")
+        )
+    }
+
+    private func budgetJSON(_ budget: CPUBudget, events: Int) -> JSONValue {
+        .object([
+            "wall_seconds": .double(budget.wallSeconds),
+            "processes": .array(
+                budget.entries.map {
+                    .object([
+                        "name": .string($0.name), "cpu_seconds": .double($0.seconds),
+                        "cpu_ms_per_event": .double(1_000 * $0.seconds / Double(max(1, events))),
+                    ])
+                }),
         ])
     }
 
