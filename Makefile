@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/sluice
 
-.PHONY: setup build run test lint format check-deps example-test schemathesis bench bench-peers soak fuzz fuzz-build clean
+.PHONY: setup build run test lint format check-deps example-test schemathesis bench bench-peers cpu-budget soak fuzz fuzz-build clean
 
 setup:
 	@scripts/setup.sh
@@ -105,6 +105,12 @@ fuzz: fuzz-build
 	done; \
 	echo "crash inputs (if any): $(FUZZ_OUT)/crashes/<target>/; new inputs: $(FUZZ_OUT)/corpus/<target>/"; \
 	[ -z "$$failed" ] || { echo "crashed or stopped early:$$failed"; exit 1; }
+
+# Not part of `test`: CPU seconds per event of every process of `sluice up` fed at
+# CPU_BUDGET_RATE (default 600, above the capacity of 2 cores) for 45 s (docs/benchmarks/cpu-budget.md).
+CPU_BUDGET_RATE ?= 600
+cpu-budget: build
+	SLUICE_BIN=$(BIN) scripts/cpu-budget.py --rate $(CPU_BUDGET_RATE)
 
 # Not part of `test`: the shipped workflow for SOAK_SECONDS (default 600) at 60% of the
 # capacity measured first; memory of every process and lost / duplicate ids (docs/soak.md).
