@@ -17,13 +17,20 @@ final class DemoFeeder: @unchecked Sendable {
     private let stopped = StopFlag()
     private var sentCount = 0
     private let finished = DispatchSemaphore(value: 0)
+    /// The feed batches like any busy producer: one produce request carries up to 20 ms of
+    /// posts. Every request adds a stored batch per partition, and the embedded broker lists a
+    /// partition's every stored batch on each fetch, so a record a request (linger 5 ms at a few
+    /// hundred posts a second) cost it more CPU than the rest of the workflow together
+    /// (docs/benchmarks/cpu-budget.md).
+    static let lingerMs = 20
 
     init(brokers: String, properties: [String: String], workflow: String, topic: String, texts: [String], rate: Double)
         throws
     {
         producer = try KafkaProducer(
             config: KafkaProducerConfig(
-                common: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-up-feeder", properties: properties)))
+                common: KafkaConfig(bootstrapServers: brokers, clientID: "sluice-up-feeder", properties: properties),
+                lingerMs: DemoFeeder.lingerMs))
         self.workflow = workflow
         self.topic = topic
         self.texts = texts
