@@ -54,10 +54,11 @@ bench: build
 	$(BIN) bench embed
 	$(BIN) bench pipeline
 
-# Not part of `test` or `run`: the ONNX Runtime peer of `bench embed`
-# (scripts/bench_peer_onnx.py) needs numpy, onnx and onnxruntime, pinned in a venv at
-# .deps/peers. `bench embed` runs the python3 on PATH, so then:
-#   PATH=.deps/peers/bin:$PATH .build/release/sluice bench embed
+# Not part of `test` or `run`: the peers of `bench embed` (ONNX Runtime, PyTorch) and of
+# `bench pipeline` (confluent-kafka + sentence-transformers), pinned in a venv at
+# .deps/peers (PyTorch is several GB; PEERS_TORCH=0 leaves it out). The benches run the
+# python3 on PATH, so then:
+#   PATH=.deps/peers/bin:$PATH .build/release/sluice bench embed   (or bench pipeline)
 bench-peers:
 	@scripts/setup-peers.sh
 

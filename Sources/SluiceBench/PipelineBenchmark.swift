@@ -94,10 +94,9 @@ public struct PipelineBenchmark: Sendable {
     // MARK: phases
 
     /// The engine alone, in the precision the embed stage runs (`precision`): `texts` embedded in
-    /// batches of `batchSize`, after a warm-up batch. Sentences/s, and what the precision became here.
-    /// Sentences per second of the encoder alone, and the CPU seconds it spent per sentence
-    /// (this process's, over the timed batches: what the embed worker's figure in the CPU
-    /// budget compares with).
+    /// batches of `batchSize`, after a warm-up batch. Sentences/s, what the precision became
+    /// here, and the CPU seconds this process spent per sentence over the timed batches (what
+    /// the embed worker's figure in the CPU budget compares with).
     public func embeddingRate(texts: [String], batchSize: Int, precision: Precision) throws -> (
         rate: Double, precision: PrecisionChoice, cpuPerText: Double?
     ) {
