@@ -41,7 +41,7 @@ pip=("$venv/bin/python3" -m pip --disable-pip-version-check)
 say "installing ${required[*]}"
 "${pip[@]}" install --quiet --only-binary=:all: "${required[@]}" \
   || die "could not install ${required[*]} from PyPI; check the network and run again"
-if ! "${pip[@]}" install --quiet --only-binary=:all: "${optional[@]}"; then
+if [ "$want_torch" != 1 ] && ! "${pip[@]}" install --quiet --only-binary=:all: "${optional[@]}"; then
   say "warning: ${optional[*]} did not install; the peer falls back to its own WordPiece tokenizer"
 fi
 if [ "$want_torch" = 1 ]; then
