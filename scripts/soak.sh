@@ -18,6 +18,7 @@ sample_seconds=${SAMPLE_SECONDS:-10}
 load=${SOAK_LOAD:-0.6}
 warmup=${WARMUP_SECONDS:-60}
 out=${SOAK_DIR:-$(mktemp -d -t sluice-soak-XXXXXX)}
+mkdir -p "$out"
 cd "$root"
 [ -x "$bin" ] || { echo "soak: $bin is not built: run 'make build' first" >&2; exit 1; }
 
@@ -126,8 +127,10 @@ awk -v warmup="$warmup" -v capacity="$capacity" -v rate="$rate" -v seconds="$soa
     for (r = 1; r <= NR; r++) { printf "| %s |", t[r]; for (c = 1; c <= ncol; c++) printf " %s |", v[r, names[c]]; printf "\n"
       if (!base && t[r] >= warmup) base = r }
     printf "| growth after %s s |", warmup
-    for (c = 1; c <= ncol; c++) { a = v[base, names[c]]; b = v[NR, names[c]]
-      if (a + 0 > 0) printf " %+.0f%% |", 100 * (b - a) / a; else printf " - |" }
+    # to the last sample that has the process (the workers stop before `sluice up` does)
+    for (c = 1; c <= ncol; c++) { a = v[base, names[c]]; b = ""
+      for (r = NR; r > base && b == ""; r--) b = v[r, names[c]]
+      if (a + 0 > 0 && b != "") printf " %+.0f%% |", 100 * (b - a) / a; else printf " - |" }
     printf "\n\nids in %d, ids out %d, lost %d, duplicated %d\n", ins, outs, lost, dups
   }' "$samples" | tee "$out/soak.md"
 say "logs and samples in $out"
