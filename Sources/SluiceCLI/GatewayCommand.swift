@@ -29,7 +29,9 @@ struct GatewayCommand: ParsableCommand {
             needs 'Authorization: Bearer TOKEN': the POST routes one of scope write, the others \
             read or write. /, /healthz, /readyz, /metrics and /openapi.json stay open.
             The gateway binds to 127.0.0.1 unless --host says otherwise, and refuses any other \
-            address without tokens unless --insecure is given.
+            address without tokens unless --insecure is given. It answers only to the host names \
+            localhost, the --host name and --public-host, and to addresses: a request naming any \
+            other Host is refused with 421, so a web page cannot reach it through DNS rebinding.
             """)
 
     @Option(name: .long, help: "The workflow file whose input the gateway feeds and whose output it reads.")
@@ -55,6 +57,13 @@ struct GatewayCommand: ParsableCommand {
         name: .customLong("allow-origin"),
         help: "An origin (https://host[:port]) whose pages may call the gateway, besides its own (repeatable).")
     var allowOrigins: [String] = []
+    @Option(
+        name: .customLong("public-host"),
+        help: """
+            A name clients reach the gateway by, such as gateway.example.com (repeatable). Requests whose Host \
+            is not localhost, an address, the --host name or one of these are refused with 421 (DNS rebinding).
+            """)
+    var publicHosts: [String] = []
     @Option(
         name: .customLong("produce-timeout-ms"),
         help: "How long the broker has to acknowledge a POST's events (then 503).")
@@ -90,6 +99,9 @@ struct GatewayCommand: ParsableCommand {
             throw ValidationError(
                 "--produce-timeout-ms, --idle-timeout-s, --max-concurrent-requests and --max-predict-waiters must be positive"
             )
+        }
+        for name in publicHosts where !HostAllowList.isHostName(name) {
+            throw ValidationError("--public-host takes a host name such as gateway.example.com, not '\(name)'")
         }
         for origin in allowOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ValidationError("--allow-origin takes an origin such as https://example.com, not '\(origin)'")
@@ -141,6 +153,7 @@ struct GatewayCommand: ParsableCommand {
         options.tokens = accepted
         options.insecure = insecure
         options.allowedOrigins = Set(allowOrigins)
+        options.publicHosts = Set(publicHosts)
         options.produceTimeoutMs = produceTimeoutMs
         options.idleTimeoutSeconds = idleTimeoutSeconds
         options.maxConcurrentRequests = maxConcurrentRequests

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// What every request passes before its route: the cap on concurrent requests, the
+/// What every request passes before its route: the `Host` allow-list (421), the cap on concurrent requests, the
 /// method (405 with `Allow` for a path served under other methods, 404 for one not
 /// served at all), the browser's `Origin`, the bearer token of /v1 routes and the
 /// `Content-Type` of POSTs. Every answer, the route's or a refusal, carries
@@ -25,6 +25,9 @@ struct GatewayGuard: RouterMiddleware {
     private func answer(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> (GatewayRoute?, Response) {
+        if let host = request.head.authority, !gateway.hosts.allows(host) {
+            return (nil, gateway.misdirected(host))
+        }
         let candidates = GatewayRoute.matching(path: request.uri.path)
         guard !candidates.isEmpty else {
             return (nil, gateway.error(.notFound, "no route \(request.uri.path): see /openapi.json for the routes"))
@@ -91,11 +94,7 @@ extension Gateway {
         if route.path.hasPrefix("/v1/"), !options.tokens.isEmpty {
             let needed: TokenScope = route.writes ? .write : .read
             let header = request.headers[.authorization] ?? ""
-            let parts = header.split(separator: " ", maxSplits: 1)
-            let presented =
-                parts.count == 2 && parts[0].lowercased() == "bearer"
-                ? String(parts[1]).trimmingCharacters(in: .whitespaces) : nil
-            guard let presented, let scope = TokenCheck.scope(of: presented, in: options.tokens) else {
+            guard let scope = presentedScope(request) else {
                 var response = error(
                     .unauthorized,
                     header.isEmpty
@@ -130,7 +129,23 @@ extension Gateway {
         return nil
     }
 
-    /// The gateway's own origin (the one the request's `Host` names), and those of `--allow-origin`.
+    /// The scope of the bearer token the request presents, nil without a valid one.
+    func presentedScope(_ request: Request) -> TokenScope? {
+        let parts = (request.headers[.authorization] ?? "").split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return TokenCheck.scope(of: String(parts[1]).trimmingCharacters(in: .whitespaces), in: options.tokens)
+    }
+
+    /// 421 for a `Host` this gateway does not answer to (see `HostAllowList`).
+    func misdirected(_ host: String) -> Response {
+        let shown = host.unicodeScalars.count > 100 ? String(host.prefix(100)) + "..." : host
+        return error(
+            .misdirectedRequest,
+            "this gateway does not answer to the host name '\(shown)': open it as http://127.0.0.1:PORT/ "
+                + "(or by its address), or start it with --public-host NAME for a name that is yours")
+    }
+
+    /// The gateway's own origin (the one the request's `Host` names, checked by `HostAllowList`), and those of `--allow-origin`.
     func originAllowed(_ origin: String, _ request: Request) -> Bool {
         let given = origin.lowercased()
         if options.allowedOrigins.contains(where: { $0.lowercased() == given }) { return true }

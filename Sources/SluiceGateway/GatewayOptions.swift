@@ -19,6 +19,9 @@ public struct GatewayOptions: Sendable {
     /// gateway's own (the one the request's `Host` names). A request without `Origin`
     /// does not come from a browser page and is not checked.
     public var allowedOrigins: Set<String> = []
+    /// Names clients reach the gateway by (`--public-host`), besides `localhost`, the
+    /// `host` name and address literals: any other `Host` is answered 421 (`HostAllowList`).
+    public var publicHosts: Set<String> = []
     public var maxBodyBytes: Int = 1 << 20
     public var maxEventsPerRequest: Int = 1_000
     /// How long `predict` waits for the result by default, and at most.
@@ -59,6 +62,8 @@ public struct GatewayOptions: Sendable {
         self.brokers = brokers
         self.properties = properties
     }
+
+    public var hostAllowList: HostAllowList { HostAllowList(bind: host, publicHosts: publicHosts) }
 
     /// Why the gateway must not serve with these options, with what to do; nil when it may.
     public var bindRefusal: String? {
