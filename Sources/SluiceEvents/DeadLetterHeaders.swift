@@ -34,6 +34,9 @@ public enum DeadLetterHeaders {
 /// Dead-letter reasons the worker itself gives (decode and stage reasons come from their errors).
 /// (They are values of the `reason` header, so they belong with it.)
 public enum DeadLetterReason {
+    /// The stage's own code threw on the record (or on its whole batch): the detail is
+    /// that error's text, for the operator (`sluice dlq`), not for the event's sender.
+    public static let stageError = "stage-error"
     /// The stage's output would be over the producer's `message.max.bytes`.
     public static let outputTooLarge = "output-too-large"
     /// The dead letter itself was over the limit: its value holds the first bytes only.

@@ -1,3 +1,4 @@
+import SluiceEvents
 import SluiceJSON
 
 /// What the gateway knows about an event that left the workflow.
@@ -8,6 +9,15 @@ public enum EventResult: Sendable, Equatable {
     /// On the dead-letter topic: why, and which stage sent it there.
     case failed(reason: String, detail: String, stage: String)
 
+    /// What a client is told of a dead letter's detail. The worker's own reasons (invalid
+    /// JSON, a text too long, an output too large) describe the event and are written for
+    /// its sender; a `stage-error` detail is the text of an error inside the stage's code
+    /// (addresses, paths, library messages), kept for the operator on the dead-letter topic.
+    static func shownDetail(reason: String, detail: String) -> String {
+        guard reason == DeadLetterReason.stageError else { return detail }
+        return "the stage failed on this event; the error is on the workflow's dead-letter topic (sluice dlq)"
+    }
+
     public func json(id: String) -> JSONValue {
         switch self {
         case .done(let event):
@@ -15,7 +25,7 @@ public enum EventResult: Sendable, Equatable {
         case .failed(let reason, let detail, let stage):
             return .object([
                 "id": .string(id), "status": .string("failed"), "reason": .string(reason),
-                "detail": .string(detail), "stage": .string(stage),
+                "detail": .string(Self.shownDetail(reason: reason, detail: detail)), "stage": .string(stage),
             ])
         }
     }

@@ -39,7 +39,8 @@ extension Gateway {
                 }
             }
         } catch {
-            return .refused(self.error(.badRequest, "the body could not be read: \(error)"))
+            logger.debug("a request body could not be read: \(error)")
+            return .refused(self.error(.badRequest, "the body could not be read to its end: send it again"))
         }
         return .ok(bytes)
     }
@@ -105,10 +106,29 @@ extension Gateway {
         return .ok(fresh)
     }
 
+    /// 503 at once while the last readiness probe found the broker unreachable, rather than
+    /// holding the request (and a slot) for the whole produce timeout. Each refusal asks
+    /// for a new probe (at most one a second), so the first one that reaches the broker
+    /// lets posts through again. Probes start from /readyz and from a produce that timed out.
+    func brokerDownRefusal() -> Response? {
+        guard let readiness, let (answer, _) = readiness.peek(), answer.brokerUnreachable else { return nil }
+        _ = readiness.latest()
+        var response = error(
+            .serviceUnavailable,
+            "the broker cannot be reached just now (reason: broker-unavailable): nothing was produced; retry in a few seconds"
+        )
+        response.headers[.retryAfter] = "2"
+        return response
+    }
+
     /// Produces the events `claim` reserved; nil when the broker acknowledged every one.
     func produce(_ fresh: EventIntake.Accepted) async -> Response? {
         guard !fresh.ids.isEmpty else { return nil }
         guard let producer else { return error(.serviceUnavailable, "the gateway is stopping") }
+        if let refusal = brokerDownRefusal() {
+            accepted.release(fresh.ids)
+            return refusal
+        }
         cache.markPending(fresh.ids)
         switch await producer.send(fresh.messages) {
         case .success:
@@ -120,11 +140,15 @@ extension Gateway {
             var response: Response
             switch failure {
             case .busy(let why):
-                response = error(.serviceUnavailable, "the gateway is at its limit (\(why)): retry in a second")
+                logger.warning("POST refused, the producer is at its limit: \(why)")
+                response = error(.serviceUnavailable, "the gateway is at its limit (reason: busy): retry in a second")
             case .notAcknowledged(let why, let acknowledged):
+                _ = readiness?.latest()  // is the broker gone? Later posts are refused at once if so
+                logger.warning("POST refused, \(acknowledged) of \(fresh.ids.count) events acknowledged: \(why)")
                 response = error(
                     .serviceUnavailable,
-                    "the broker did not acknowledge the events within \(options.produceTimeoutMs) ms (\(why)); "
+                    "the broker did not acknowledge the events within \(options.produceTimeoutMs) ms "
+                        + "(reason: not-acknowledged); "
                         + (acknowledged > 0
                             ? "\(acknowledged) of them were: send the request again as it is, the ids of those are kept"
                             : "send the request again"))

@@ -13,15 +13,33 @@ import SluiceWorkflow
 
 /// The routes that answer from views kept current in the background: readiness and status.
 extension Gateway {
-    func ready() async -> Response {
+    /// `{"ready": bool}` for anyone (load balancers, orchestrators); the checks behind it,
+    /// as reason codes, only with a valid token (any scope) or on a tokenless gateway.
+    /// The error texts behind the codes (broker addresses, librdkafka's words) go to the log.
+    func ready(_ request: Request) async -> Response {
         guard let readiness else { return error(.serviceUnavailable, "the gateway is not started") }
         let answer = await readiness.get().value
-        return json(
-            answer.ok ? .ok : .serviceUnavailable,
-            .object(["ready": .bool(answer.ok), "checks": .object(answer.details)]))
+        var body: [String: JSONValue] = ["ready": .bool(answer.ok)]
+        if options.tokens.isEmpty || presentedScope(request) != nil { body["checks"] = .object(answer.checks) }
+        return json(answer.ok ? .ok : .serviceUnavailable, .object(body))
     }
 
-    typealias ReadinessAnswer = (ok: Bool, details: [String: JSONValue])
+    /// Each check a reason code (`ok`, `unusable`, `unreachable`, `missing`, `reconnecting`,
+    /// `behind`), `results_lag` a count and `missing_topics` the names; `problems` the error
+    /// texts, for the log only.
+    struct ReadinessAnswer: Sendable {
+        var ok = true
+        var checks: [String: JSONValue] = [:]
+        var problems: [String] = []
+
+        var brokerUnreachable: Bool { checks["broker"] == .string("unreachable") }
+
+        mutating func fail(_ check: String, _ code: String, _ problem: String? = nil) {
+            ok = false
+            checks[check] = .string(code)
+            if let problem { problems.append("\(check) \(code): \(problem)") }
+        }
+    }
 
     /// Blocking: the broker answers, the topics exist, the producer is usable (a broken
     /// one is replaced, and reported this once), and the results follower is connected
@@ -30,25 +48,21 @@ extension Gateway {
         workflow: Workflow, config: KafkaConfig, options: GatewayOptions, producer: EventProducer,
         follower: ResultFollower
     ) -> ReadinessAnswer {
-        var checks: [String: JSONValue] = [:]
-        var ok = true
-        if let problem = producer.check() {
-            checks["producer"] = .string("unusable: \(problem)")
-            ok = false
-        } else {
-            checks["producer"] = .string("ok")
-        }
+        var answer = ReadinessAnswer()
+        answer.checks["producer"] = .string("ok")
+        if let problem = producer.check() { answer.fail("producer", "unusable", problem) }
         do {
             let admin = try KafkaAdmin(config: config)
             let listed = Dictionary(
                 try admin.listTopics(timeoutMs: 3_000).map { ($0.name, $0.partitions) }, uniquingKeysWith: { $1 })
-            checks["broker"] = .string("ok")
+            answer.checks["broker"] = .string("ok")
             let wanted = Set([workflow.input, workflow.output, workflow.deadLetter] + workflow.stages.map(\.output))
             let missing = wanted.subtracting(listed.keys).sorted()
-            checks["topics"] =
-                missing.isEmpty
-                ? .string("ok") : .string("missing: \(missing.joined(separator: ", ")) (run `sluice topics apply`)")
-            ok = ok && missing.isEmpty
+            answer.checks["topics"] = .string("ok")
+            if !missing.isEmpty {
+                answer.fail("topics", "missing", "run `sluice topics apply` for \(missing.joined(separator: ", "))")
+                answer.checks["missing_topics"] = .array(missing.map(JSONValue.string))
+            }
             // How far the follower is behind the ends of the topics it reads.
             let positions = follower.positionsSnapshot
             var lag: Int64 = 0
@@ -58,23 +72,19 @@ extension Gateway {
                     lag += max(0, high - (positions["\(topic)/\(partition)"] ?? high))
                 }
             }
-            checks["results_lag"] = .int(lag)
+            answer.checks["results_lag"] = .int(lag)
+            answer.checks["results_follower"] = .string("ok")
             if !follower.isConnected {
-                checks["results_follower"] = .string("reconnecting to the output topic")
-                ok = false
+                answer.fail("results_follower", "reconnecting")
             } else if lag > options.maxFollowerLag {
-                checks["results_follower"] = .string(
-                    "\(lag) results not read yet (more than \(options.maxFollowerLag)): results by id lag behind")
-                ok = false
-            } else {
-                checks["results_follower"] = .string("ok")
+                answer.fail(
+                    "results_follower", "behind", "\(lag) results not read yet (limit \(options.maxFollowerLag))")
             }
         } catch {
-            checks["broker"] = .string("unreachable: \(error)")
-            checks["results_follower"] = .string(follower.isConnected ? "ok" : "reconnecting to the output topic")
-            ok = false
+            answer.fail("broker", "unreachable", "\(error)")
+            answer.checks["results_follower"] = .string(follower.isConnected ? "ok" : "reconnecting")
         }
-        return (ok, checks)
+        return answer
     }
 
     func status() async -> Response {
@@ -85,9 +95,10 @@ extension Gateway {
             var response = json(.ok, report)
             response.headers[.age] = String(max(0, Int(Date().timeIntervalSince(at))))
             return response
-        case .failure(let failure):
+        case .failure:
             var response = error(
-                .serviceUnavailable, "cannot read the registry: \(failure.description); retry in a few seconds")
+                .serviceUnavailable,
+                "cannot read the registry just now (reason: registry-unreadable): retry in a few seconds")
             response.headers[.retryAfter] = String(Int(options.statusRefreshSeconds.rounded(.up)))
             return response
         }

@@ -27,6 +27,7 @@ public final class Gateway: @unchecked Sendable {
     let config: KafkaConfig
     let logger: Logger
     let accepted: AcceptedIDs
+    let hosts: HostAllowList
     /// Requests being handled now (all routes but /healthz).
     let inFlight = LiveCount()
     var producer: EventProducer?
@@ -49,6 +50,7 @@ public final class Gateway: @unchecked Sendable {
             workflow: workflow, maxEvents: options.maxEventsPerRequest,
             maxRecordBytes: Self.maxRecordBytes(workflow: workflow, properties: options.properties))
         accepted = AcceptedIDs(capacity: options.acceptedIDCapacity)
+        hosts = options.hostAllowList
         config = KafkaConfig(
             bootstrapServers: options.brokers, clientID: "sluice-gateway", properties: options.properties)
     }
@@ -77,12 +79,17 @@ public final class Gateway: @unchecked Sendable {
         self.follower = follower
         monitorFollower = MonitorFollower(workflow: workflow, config: config, view: monitorView, logger: logger)
         monitorFollower?.start()
+        let readinessLog = ChangeLog(logger: logger, subject: "readiness")
         readiness = SharedView(maxAge: 1, waitsForFresh: true) { [workflow, config, options] in
-            Self.probe(workflow: workflow, config: config, options: options, producer: producer, follower: follower)
+            let answer = Self.probe(
+                workflow: workflow, config: config, options: options, producer: producer, follower: follower)
+            readinessLog.note(answer.problems)
+            return answer
         }
         let settings = options.registry ?? RegistrySettings()
+        let statusLog = ChangeLog(logger: logger, subject: "GET /v1/status: reading the registry")
         statusView = SharedView(maxAge: options.statusRefreshSeconds, waitsForFresh: false) { [workflow, config] in
-            Result { () throws(StatusFailure) in
+            let report = Result { () throws(StatusFailure) in
                 do {
                     return try StatusReport.read(
                         config: config, topic: settings.topic, workflow: workflow, staleAfterSeconds: 10
@@ -91,6 +98,8 @@ public final class Gateway: @unchecked Sendable {
                     throw StatusFailure(description: "\(error)")
                 }
             }
+            if case .failure(let failure) = report { statusLog.note([failure.description]) } else { statusLog.note([]) }
+            return report
         }
         let server = HTTPServer(
             host: options.host, port: options.port, purpose: "the gateway", idleTimeout: options.idleTimeoutSeconds,
@@ -184,7 +193,7 @@ public final class Gateway: @unchecked Sendable {
         case .healthz:
             return json(.ok, .object(["status": .string("ok")]))
         case .readyz:
-            return await ready()
+            return await ready(request)
         case .metrics:
             let seen = follower?.counts ?? (results: 0, deadLetters: 0)
             let text = counters.prometheusText(

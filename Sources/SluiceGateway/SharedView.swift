@@ -84,6 +84,15 @@ final class SharedView<Value: Sendable>: @unchecked Sendable {
         return (current.value, current.at)
     }
 
+    /// The last value, never building one: for a hot path that must not make the view
+    /// read the broker on its own account.
+    func peek() -> (value: Value, at: Date)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let last else { return nil }
+        return (last.value, last.at)
+    }
+
     /// Starts the first build now, in the background, so that the first requests need not wait.
     func prime() {
         let start = lock.withLock { () -> Bool in

@@ -46,7 +46,7 @@ public struct BatchProcessor: Sendable {
             // A step that broke the one-result-per-event contract (a stage package's bug): its
             // results cannot be matched to events, so none is trusted, and the worker goes on.
             let failure = StageError(
-                reason: "stage-error",
+                reason: DeadLetterReason.stageError,
                 detail: "stage '\(stageName)' returned \(results.count) results for a batch of \(valid.count) events")
             results = valid.map { _ in .failure(failure) }
         }

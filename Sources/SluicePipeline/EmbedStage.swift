@@ -25,7 +25,7 @@ public struct EmbedStage: Stage {
                 return .success(event)
             }
         } catch {
-            let failure = StageError(reason: "stage-error", detail: "embedding failed: \(error)")
+            let failure = StageError(reason: DeadLetterReason.stageError, detail: "embedding failed: \(error)")
             return batch.map { _ in .failure(failure) }
         }
     }

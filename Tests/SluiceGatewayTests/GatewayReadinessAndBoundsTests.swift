@@ -76,6 +76,43 @@ final class GatewayReadinessAndBoundsTests: GatewayTestCase {
         XCTAssertEqual(ready.status, 200, ready.body)
     }
 
+    /// Once readiness has found the broker unreachable, a POST is answered 503 at once
+    /// instead of after the produce timeout, and posts go through again when it is back.
+    func testWhileTheBrokerIsDownPostsAre503AtOnce() throws {
+        let workflow = try relayWorkflow()
+        let gateway = try startGateway(workflow) {
+            $0.produceTimeoutMs = 10_000
+            $0.registry = nil
+        }
+        let path = "/v1/workflows/relay/events"
+        XCTAssertEqual(try http(gateway, "POST", path, body: #"{"text": "before", "id": "d-0"}"#).status, 202)
+        let pid = broker.pid
+        kill(pid, SIGSTOP)
+        var resumed = false
+        defer { if !resumed { kill(pid, SIGCONT) } }
+        Thread.sleep(forTimeInterval: 1.1)
+        XCTAssertEqual(try http(gateway, "GET", "/readyz", timeout: 30).status, 503)
+        for attempt in 0..<3 {
+            let started = Date()
+            let refused = try http(gateway, "POST", path, body: #"{"text": "during", "id": "d-1"}"#)
+            XCTAssertEqual(refused.status, 503, refused.body)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 2, "attempt \(attempt): not held for the 10 s timeout")
+            XCTAssertTrue(refused.body.contains("broker-unavailable"), refused.body)
+            XCTAssertEqual(refused.headers["retry-after"], "2")
+        }
+        kill(pid, SIGCONT)
+        resumed = true
+        let deadline = Date().addingTimeInterval(30)
+        var after = try http(gateway, "POST", path, body: #"{"text": "during", "id": "d-1"}"#)
+        while after.status != 202 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            after = try http(gateway, "POST", path, body: #"{"text": "during", "id": "d-1"}"#)
+        }
+        XCTAssertEqual(after.status, 202, "the refused event goes in once the broker is back: \(after.body)")
+        let keys = try readAll("posts", expecting: 2).map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        XCTAssertEqual(keys.sorted(), ["d-0", "d-1"], "refused posts produced nothing")
+    }
+
     // MARK: Bounds
 
     func testIdleConnectionsAndUnfinishedHeadsAreClosed() throws {
