@@ -8,9 +8,10 @@ import SluiceWorkflow
 /// list of everything wrong with it. All or nothing: one bad event refuses the request,
 /// so a caller never has to work out which of its events went in.
 ///
-/// An event is a JSON object with a string `text`; optional `id` (string, or integer:
-/// a UUID when absent), `data` (an object carried untouched) and `key` (the record key,
-/// default the id: events with the same key keep their order).
+/// An event is a JSON object with a string `text`; optional `id` (up to 200 of
+/// `A-Za-z0-9._:-`, or an integer; a UUID when absent), `data` (an object carried
+/// untouched) and `key` (the record key, default the id: events with the same key keep
+/// their order), and nothing else.
 public struct EventIntake: Sendable {
     public let workflow: Workflow
     public let maxEvents: Int
@@ -113,6 +114,15 @@ public struct EventIntake: Sendable {
         guard case .object(var fields) = item else {
             return .failure(Problem("must be a JSON object with a 'text' field, got \(item.typeName)"))
         }
+        for name in fields.keys.sorted() where !Self.postedFields.contains(name) {
+            let shown = name.unicodeScalars.count > 64 ? String(name.prefix(64)) + "..." : name
+            return .failure(
+                Problem(
+                    Self.reservedFields.contains(name)
+                        ? "'\(name)' is set by Sluice; leave it out"
+                        : "'\(shown)' is not a field of a posted event: send only id, key, text and data "
+                            + "(anything else goes inside data)"))
+        }
         guard let text = fields["text"] else { return .failure(Problem("'text' is missing")) }
         guard let string = text.stringValue else {
             return .failure(Problem("'text' must be a string, got \(text.typeName)"))
@@ -131,11 +141,16 @@ public struct EventIntake: Sendable {
         switch fields["id"] {
         case nil, .null?: id = EventStamp.newID()
         case .string(let given)?:
-            guard !given.isEmpty, given.unicodeScalars.count <= 200 else {
-                return .failure(Problem("'id' must be 1 to 200 characters"))
+            guard Self.isValidID(given) else {
+                return .failure(Problem("'id' must be 1 to 200 of the characters A-Z a-z 0-9 . _ : - (or an integer)"))
             }
             id = given
-        case .int(let number)?: id = String(number)
+        case .int(let number)?:
+            // The JSON parser saturates integers past 64 bits, so two different ones would collide there.
+            guard Self.idRange.contains(number) else {
+                return .failure(Problem("'id' as a number must lie within ±9223372036854775806: send it as a string"))
+            }
+            id = String(number)
         case .double(let number)? where number == number.rounded() && abs(number) < 9e15:
             id = String(Int64(number))  // 7.0 is the integer 7 to JSON Schema
         case let other?: return .failure(Problem("'id' must be a string, got \(other.typeName)"))
@@ -151,9 +166,6 @@ public struct EventIntake: Sendable {
             }
             key = string
         }
-        for reserved in ["embedding", "hops", "created_at", "workflow"] where fields[reserved] != nil {
-            return .failure(Problem("'\(reserved)' is set by Sluice; leave it out"))
-        }
         fields["id"] = .string(id)  // the id checked above, also when it was made here
         let event = EventStamp.stamp(fields, entry: "gateway", workflow: workflow.name, traceparent: traceparent)
         let message = KafkaProducerMessage(
@@ -164,6 +176,29 @@ public struct EventIntake: Sendable {
 }
 
 extension EventIntake {
+    /// What a posted event may hold. Anything else at the top level would reach the topics
+    /// beside the stages' results, so a client could set `label` or `sentiment` itself.
+    public static let postedFields: Set<String> = ["id", "key", "text", "data"]
+    /// Fields Sluice sets on the way (named in the refusal).
+    static let reservedFields: Set<String> = ["embedding", "hops", "created_at", "workflow"]
+    /// Integer ids: the saturated ends of a 64-bit integer are left out.
+    public static let idRange: ClosedRange<Int64> = (Int64.min + 1)...(Int64.max - 1)
+
+    /// `^[A-Za-z0-9._:-]{1,200}$`: safe in a path segment, a log line and a Kafka key.
+    public static func isValidID(_ id: String) -> Bool {
+        let bytes = id.utf8
+        return (1...200).contains(bytes.count)
+            && bytes.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
+                    UInt8(ascii: "-"):
+                    return true
+                default: return false
+                }
+            }
+    }
+
     /// ECMAScript's white space and line terminators (what `\s` matches).
     static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

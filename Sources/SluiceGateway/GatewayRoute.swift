@@ -204,9 +204,12 @@ public struct GatewayRoute: Sendable {
                             "id": .object([
                                 "oneOf": .array([
                                     .object([
-                                        "type": .string("string"), "minLength": .int(1), "maxLength": .int(200),
+                                        "type": .string("string"), "pattern": .string("^[A-Za-z0-9._:-]{1,200}$"),
                                     ]),
-                                    .object(["type": .string("integer")]),
+                                    .object([
+                                        "type": .string("integer"), "minimum": .int(EventIntake.idRange.lowerBound),
+                                        "maximum": .int(EventIntake.idRange.upperBound),
+                                    ]),
                                     .object(["type": .string("null")]),
                                 ]),
                                 "description": .string(
@@ -217,13 +220,8 @@ public struct GatewayRoute: Sendable {
                             ]),
                             "data": .object(["type": .string("object"), "description": .string("Carried untouched")]),
                         ]),
-                        // Fields Sluice sets itself.
-                        "not": .object([
-                            "anyOf": .array(
-                                ["embedding", "hops", "created_at", "workflow"].map {
-                                    .object(["required": .array([.string($0)])])
-                                })
-                        ]),
+                        // Stage results and the fields Sluice sets are not the client's to give.
+                        "additionalProperties": .bool(false),
                     ])
                 ]),
                 "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])]),

@@ -50,7 +50,17 @@ final class GatewayRouteTests: GatewayTestCase {
         let gateway = try startGateway(workflow) { $0.maxBodyBytes = 4_096 }
         let cases: [(body: String, status: Int, says: String)] = [
             (#"{"text": "unterminated"#, 400, "not valid JSON"),
-            (#"{"txt": "typo"}"#, 400, "'text' is missing"),
+            (#"{"txt": "typo"}"#, 400, "'txt' is not a field of a posted event"),
+            (#"{"data": {}}"#, 400, "'text' is missing"),
+            (#"{"text": "x", "label": "markets"}"#, 400, "'label' is not a field"),
+            (#"{"text": "x", "sentiment": {"score": 1}}"#, 400, "send only id, key, text and data"),
+            (#"{"text": "x", "id": "a/b?c#d"}"#, 400, "'id' must be 1 to 200 of the characters"),
+            (#"{"text": "x", "id": "tab\there"}"#, 400, "'id' must be"),
+            (#"{"text": "x", "id": "\u00fc"}"#, 400, "'id' must be"),
+            (#"{"text": "x", "id": "\#(String(repeating: "i", count: 201))"}"#, 400, "'id' must be"),
+            (#"{"text": "x", "id": 9223372036854775807}"#, 400, "send it as a string"),
+            (#"{"text": "x", "id": 123456789012345678901234}"#, 400, "send it as a string"),
+            (#"{"text": "x", "id": -9223372036854775808}"#, 400, "send it as a string"),
             (#"{"text": 42}"#, 400, "'text' must be a string"),
             (#"{"text": "   "}"#, 400, "'text' is empty"),
             (#"[]"#, 400, "empty"),
@@ -77,13 +87,19 @@ final class GatewayRouteTests: GatewayTestCase {
         let otherWorkflow = try http(gateway, "POST", "/v1/workflows/elsewhere/events", body: #"{"text": "a"}"#)
         XCTAssertEqual(otherWorkflow.status, 404)
         XCTAssertTrue(otherWorkflow.body.contains("serves 'relay'"), otherWorkflow.body)
-        // One good request, then check the input topic holds exactly that one event.
+        // Good requests, then check the input topic holds exactly those events.
+        for body in [
+            #"{"text": "fine", "id": "only"}"#, #"{"text": "n", "id": 9223372036854775806}"#,
+            #"{"text": "n", "id": "A-z_0.9:x", "key": "k", "data": {"label": "kept inside data"}}"#,
+        ] {
+            let reply = try http(gateway, "POST", "/v1/workflows/relay/events", body: body)
+            XCTAssertEqual(reply.status, 202, "\(body): \(reply.body)")
+        }
+        let inputs = try readAll("posts", expecting: 3)
         XCTAssertEqual(
-            try http(gateway, "POST", "/v1/workflows/relay/events", body: #"{"text": "fine", "id": "only"}"#).status,
-            202)
-        let inputs = try readAll("posts", expecting: 1)
-        XCTAssertEqual(
-            inputs.map { String(decoding: $0.key ?? [], as: UTF8.self) }, ["only"], "refused requests produce nothing")
+            Set(inputs.map { String(decoding: $0.key ?? [], as: UTF8.self) }), ["only", "9223372036854775806", "k"],
+            "refused requests produce nothing")
+        XCTAssertEqual(inputs.count, 3)
     }
 
     func testWriteRoutesNeedABearerTokenWhenTokensAreSet() throws {
