@@ -83,12 +83,19 @@ struct GatewayCommand: ParsableCommand {
     var maxBodyBytes = 1 << 20
     @Option(name: .customLong("max-events"), help: "Most events in one POST.") var maxEvents = 1_000
     @Option(name: .customLong("cache-size"), help: "Results kept for GET /v1/events/ID.") var cacheSize = 10_000
+    @Option(
+        name: .customLong("result-cache-bytes"),
+        help: "Memory the results kept may take, estimated (oldest evicted first; default 128 MiB).")
+    var resultCacheBytes = 128 << 20
     @Option(name: .long, help: "Records per partition of the output topic read back at start.") var backfill = 1_000
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard predictTimeoutMs > 0 else { throw ValidationError("--predict-timeout-ms must be positive") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard resultCacheBytes >= 1 << 20 else {
+            throw ValidationError("--result-cache-bytes must be at least 1048576 (1 MiB)")
+        }
         guard maxEvents > 0, cacheSize > 0, backfill >= 0 else {
             throw ValidationError("--max-events and --cache-size must be positive, --backfill zero or more")
         }
@@ -163,6 +170,7 @@ struct GatewayCommand: ParsableCommand {
         options.maxBodyBytes = maxBodyBytes
         options.maxEventsPerRequest = maxEvents
         options.cacheCapacity = cacheSize
+        options.cacheBytes = resultCacheBytes
         options.backfill = backfill
         let logger = Logger(label: "sluice.gateway")
         let gateway = Gateway(workflow: spec, options: options, logger: logger)

@@ -30,3 +30,26 @@ public enum EventResult: Sendable, Equatable {
         }
     }
 }
+
+extension EventResult {
+    /// About what the result takes in memory: each string's bytes and a fixed cost per
+    /// value and member (the Swift strings, enum cases and dictionary slots around them),
+    /// so that the cache's byte bound holds within a small factor whatever the events hold.
+    public var estimatedBytes: Int {
+        switch self {
+        case .done(let event): return 64 + Self.estimatedBytes(event)
+        case .failed(let reason, let detail, let stage):
+            return 160 + reason.utf8.count + detail.utf8.count + stage.utf8.count
+        }
+    }
+
+    static func estimatedBytes(_ value: JSONValue) -> Int {
+        switch value {
+        case .null, .bool, .int, .double: return 16
+        case .string(let text): return 32 + text.utf8.count
+        case .array(let items): return 48 + items.reduce(0) { $0 + estimatedBytes($1) }
+        case .object(let members):
+            return 64 + members.reduce(0) { $0 + 48 + $1.key.utf8.count + estimatedBytes($1.value) }
+        }
+    }
+}

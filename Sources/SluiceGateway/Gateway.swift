@@ -44,7 +44,7 @@ public final class Gateway: @unchecked Sendable {
         self.workflow = workflow
         self.options = options
         self.logger = logger
-        cache = ResultCache(capacity: options.cacheCapacity)
+        cache = ResultCache(capacity: options.cacheCapacity, maxBytes: options.cacheBytes)
         dashboard = DashboardState(workflow: workflow, windowSeconds: options.dashboardWindowSeconds)
         intake = EventIntake(
             workflow: workflow, maxEvents: options.maxEventsPerRequest,
@@ -197,7 +197,7 @@ public final class Gateway: @unchecked Sendable {
         case .metrics:
             let seen = follower?.counts ?? (results: 0, deadLetters: 0)
             let text = counters.prometheusText(
-                workflow: workflow.name, cached: cache.count, results: seen.results, deadLetters: seen.deadLetters,
+                workflow: workflow.name, cached: cache.count, cachedBytes: cache.bytes, results: seen.results, deadLetters: seen.deadLetters,
                 waiting: cache.waiting, timers: ResultPromise.liveTimers, inFlight: inFlight.value,
                 producerRebuilds: producerRebuilds)
             return Response(

@@ -35,7 +35,7 @@ final class GatewayCounters: @unchecked Sendable {
     }
 
     func prometheusText(
-        workflow: String, cached: Int, results: Int, deadLetters: Int, waiting: Int, timers: Int, inFlight: Int,
+        workflow: String, cached: Int, cachedBytes: Int, results: Int, deadLetters: Int, waiting: Int, timers: Int, inFlight: Int,
         producerRebuilds: Int
     ) -> String {
         lock.lock()
@@ -62,6 +62,10 @@ final class GatewayCounters: @unchecked Sendable {
         out.sample("sluice_gateway_predict_timeouts_total", [wf], predictTimeouts)
         out.family("sluice_gateway_results_cached", type: "gauge", help: "Results held for GET /v1/events/{id}.")
         out.sample("sluice_gateway_results_cached", [wf], Int64(cached))
+        out.family(
+            "sluice_gateway_results_cached_bytes", type: "gauge",
+            help: "Estimated memory of the results held (bounded by --result-cache-bytes).")
+        out.sample("sluice_gateway_results_cached_bytes", [wf], Int64(cachedBytes))
         out.family("sluice_gateway_results_seen_total", type: "counter", help: "Records read from the output topic.")
         out.sample("sluice_gateway_results_seen_total", [wf], Int64(results))
         out.family(

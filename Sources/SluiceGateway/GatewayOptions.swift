@@ -43,8 +43,11 @@ public struct GatewayOptions: Sendable {
     public var maxFollowerLag: Int64 = 10_000
     /// `GET /v1/status` is served from a view read at most this often from the registry.
     public var statusRefreshSeconds: Double = 2
-    /// Results kept for `GET /v1/events/{id}`.
+    /// Results kept for `GET /v1/events/{id}`: at most this many, and at most
+    /// `cacheBytes` of them by their estimated size (1 MB events would otherwise make
+    /// 10,000 results some 10 GB).
     public var cacheCapacity: Int = 10_000
+    public var cacheBytes: Int = 128 << 20
     /// Ids of accepted events remembered (with what they held) to tell a retry from a reuse.
     public var acceptedIDCapacity: Int = 100_000
     /// Records per partition read back from before the gateway started, so results of

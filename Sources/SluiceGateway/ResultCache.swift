@@ -1,23 +1,30 @@
 import Foundation
 import SluiceMonitor
 
-/// The last `capacity` results seen on the output and dead-letter topics, by event
-/// id, plus waiters for ids not seen yet (`POST .../predict`). Oldest results are
-/// evicted first. Thread-safe.
+/// The last results seen on the output and dead-letter topics, by event id, at most
+/// `capacity` of them and at most `maxBytes` by `EventResult.estimatedBytes`, plus
+/// waiters for ids not seen yet (`POST .../predict`). Oldest results are evicted first;
+/// one larger than `maxBytes` on its own is handed to its waiters but not kept.
+/// Thread-safe.
 public final class ResultCache: @unchecked Sendable {
     public let capacity: Int
+    public let maxBytes: Int
     private let lock = NSLock()
-    private var results: [String: EventResult] = [:]
-    /// Insertion order, for eviction: a ring of ids.
-    private var order: [String] = []
-    private var oldest = 0
+    private var results: [String: (result: EventResult, bytes: Int, slot: Int)] = [:]
+    /// Insertion order, for eviction, from `head` on; a slot whose number is no longer its
+    /// id's (the result was replaced since) is skipped.
+    private var order: [(id: String, slot: Int)] = []
+    private var head = 0
+    private var nextSlot = 0
+    private var totalBytes = 0
     private var waiters: [String: [ResultPromise]] = [:]
     /// Ids accepted by this gateway and not out yet: `GET` says "pending" for them.
     private var pending = RecentKeys(capacity: 100_000)
 
-    public init(capacity: Int) {
-        precondition(capacity > 0)
+    public init(capacity: Int, maxBytes: Int = 128 << 20) {
+        precondition(capacity > 0 && maxBytes > 0)
         self.capacity = capacity
+        self.maxBytes = maxBytes
     }
 
     public var count: Int {
@@ -26,10 +33,17 @@ public final class ResultCache: @unchecked Sendable {
         return results.count
     }
 
+    /// The estimated bytes of the results kept.
+    public var bytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return totalBytes
+    }
+
     public func result(for id: String) -> EventResult? {
         lock.lock()
         defer { lock.unlock() }
-        return results[id]
+        return results[id]?.result
     }
 
     /// Promises registered and not fulfilled or abandoned: predict calls waiting.
@@ -54,15 +68,17 @@ public final class ResultCache: @unchecked Sendable {
     /// Stores a result and fulfils every promise waiting for its id. A later result
     /// for the same id (a redelivery, a replayed dead letter that now succeeded) replaces it.
     public func store(_ result: EventResult, for id: String) {
+        let cost = id.utf8.count + result.estimatedBytes
         lock.lock()
-        if results.updateValue(result, forKey: id) == nil {
-            if order.count < capacity {
-                order.append(id)
-            } else {
-                results[order[oldest]] = nil
-                order[oldest] = id
-                oldest = (oldest + 1) % capacity
-            }
+        if let previous = results.removeValue(forKey: id) {
+            totalBytes -= previous.bytes  // its slot in `order` is skipped when it comes up
+        }
+        if cost <= maxBytes {
+            results[id] = (result, cost, nextSlot)
+            order.append((id, nextSlot))
+            nextSlot += 1
+            totalBytes += cost
+            evict()
         }
         pending.remove(id)
         let promises = waiters.removeValue(forKey: id) ?? []
@@ -70,12 +86,32 @@ public final class ResultCache: @unchecked Sendable {
         for promise in promises { promise.fulfil(result) }
     }
 
+    /// Drops the oldest results until both bounds hold. Called with the lock held.
+    private func evict() {
+        while results.count > capacity || totalBytes > maxBytes, head < order.count {
+            let (id, slot) = order[head]
+            head += 1
+            if let entry = results[id], entry.slot == slot {
+                results[id] = nil
+                totalBytes -= entry.bytes
+            }
+        }
+        // Spent and replaced slots: dropped once they are most of the list.
+        if order.count - head > 2 * results.count + 1_024 {
+            order = order[head...].filter { results[$0.id]?.slot == $0.slot }
+            head = 0
+        } else if head > 1_024 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+    }
+
     /// A promise for `id`'s result, registered now: call it before producing the
     /// event, so that a result arriving before the caller waits is not missed.
     public func expect(_ id: String) -> ResultPromise {
         let promise = ResultPromise()
         lock.lock()
-        if let known = results[id] {
+        if let known = results[id]?.result {
             lock.unlock()
             promise.fulfil(known)
             return promise
