@@ -197,7 +197,8 @@ public final class Gateway: @unchecked Sendable {
         case .metrics:
             let seen = follower?.counts ?? (results: 0, deadLetters: 0)
             let text = counters.prometheusText(
-                workflow: workflow.name, cached: cache.count, cachedBytes: cache.bytes, results: seen.results, deadLetters: seen.deadLetters,
+                workflow: workflow.name, cached: cache.count, cachedBytes: cache.bytes, results: seen.results,
+                deadLetters: seen.deadLetters,
                 waiting: cache.waiting, timers: ResultPromise.liveTimers, inFlight: inFlight.value,
                 producerRebuilds: producerRebuilds)
             return Response(

@@ -35,7 +35,8 @@ final class GatewayCounters: @unchecked Sendable {
     }
 
     func prometheusText(
-        workflow: String, cached: Int, cachedBytes: Int, results: Int, deadLetters: Int, waiting: Int, timers: Int, inFlight: Int,
+        workflow: String, cached: Int, cachedBytes: Int, results: Int, deadLetters: Int, waiting: Int, timers: Int,
+        inFlight: Int,
         producerRebuilds: Int
     ) -> String {
         lock.lock()
