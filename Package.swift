@@ -67,10 +67,12 @@ let package = Package(
         // (__attribute__((target))) and picked at run time from cpuid: one binary for every AVX2 CPU.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
-            name: "SluiceML", dependencies: ["CBLAS", "CKernels", "SluiceJSON"],
+            name: "SluiceML", dependencies: ["CBLAS", "CKernels", "SluiceJSON", "SluiceDigest"],
             swiftSettings: strict + [
                 .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))
             ]),
+        // SHA-256 alone, for modules that must not link the model's numerics (the gateway).
+        .target(name: "SluiceDigest", swiftSettings: strict),
         .target(
             name: "SluiceWorkflow",
             dependencies: [.product(name: "Yams", package: "Yams")],
@@ -135,7 +137,7 @@ let package = Package(
             name: "SluiceGateway",
             dependencies: [
                 "SluiceKafka", "SluiceEvents", "SluiceJSON", "SluiceWorkflow", "SluiceRegistry", "SluiceMonitor",
-                "SluiceHTTP", "SluiceLifecycle",
+                "SluiceHTTP", "SluiceLifecycle", "SluiceDigest",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

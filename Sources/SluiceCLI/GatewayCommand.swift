@@ -53,6 +53,13 @@ struct GatewayCommand: ParsableCommand {
             """)
     var tokensFile: String?
     @Flag(name: .long, help: "Serve on an address other than loopback without tokens.") var insecure = false
+    @Flag(
+        name: .customLong("access-log"), inversion: .prefixedNo,
+        help: """
+            One log line per request: method, route, status, milliseconds and the token's id (8 hex digits of its \
+            SHA-256, printed at start), never the token.
+            """)
+    var accessLog = true
     @Option(
         name: .customLong("allow-origin"),
         help: "An origin (https://host[:port]) whose pages may call the gateway, besides its own (repeatable).")
@@ -99,8 +106,13 @@ struct GatewayCommand: ParsableCommand {
         guard maxEvents > 0, cacheSize > 0, backfill >= 0 else {
             throw ValidationError("--max-events and --cache-size must be positive, --backfill zero or more")
         }
-        for token in tokens where token.isEmpty || token.contains(where: \.isWhitespace) {
-            throw ValidationError("--token values must be non-empty and contain no spaces")
+        for (index, token) in tokens.enumerated() {
+            guard !token.contains(where: \.isWhitespace) else {
+                throw ValidationError("--token values must contain no spaces (--token number \(index + 1))")
+            }
+            if let problem = Self.tokenProblem(token) {
+                throw ValidationError("--token number \(index + 1): \(problem)")
+            }
         }
         guard produceTimeoutMs > 0, idleTimeoutSeconds > 0, maxConcurrentRequests > 0, maxPredictWaiters > 0 else {
             throw ValidationError(
@@ -127,23 +139,33 @@ struct GatewayCommand: ParsableCommand {
     }
 
     /// Lines (or comma-separated entries) of 'TOKEN [read|write]'; '#' starts a comment.
+    /// A problem names its entry by number, never by its text: that would print the token.
     static func parseTokens(_ text: String, from source: String) throws -> [String: TokenScope] {
         var tokens: [String: TokenScope] = [:]
-        for line in text.split(whereSeparator: { $0.isNewline || $0 == "," }) {
+        for (index, line) in text.split(whereSeparator: { $0.isNewline || $0 == "," }).enumerated() {
             let content =
                 line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let words = content.split(whereSeparator: \.isWhitespace).map(String.init)
             guard let token = words.first else { continue }
-            guard words.count <= 2 else {
-                throw CLIError(
-                    "\(source): '\(content.trimmingCharacters(in: .whitespaces))' is not 'TOKEN [read|write]'")
-            }
+            let entry = "\(source), entry \(index + 1)"
+            guard words.count <= 2 else { throw CLIError("\(entry) is not 'TOKEN [read|write]'") }
             guard let scope = words.count == 2 ? TokenScope(rawValue: words[1].lowercased()) : .write else {
-                throw CLIError("\(source): the scope of a token is read or write, not '\(words[1])'")
+                throw CLIError("\(entry): the scope of a token is read or write, not '\(words[1])'")
             }
+            if let problem = tokenProblem(token) { throw CLIError("\(entry): \(problem)") }
             tokens[token] = scope
         }
         return tokens
+    }
+
+    /// Fewer than 32 characters (128 bits as hex) can be guessed by whoever can send
+    /// requests fast enough.
+    static let minimumTokenLength = 32
+
+    static func tokenProblem(_ token: String) -> String? {
+        guard token.count < minimumTokenLength else { return nil }
+        return "a token of \(token.count) characters is too short: give at least \(minimumTokenLength) "
+            + "random ones, e.g. from `openssl rand -hex 16`"
     }
 
     func run() throws {
@@ -159,6 +181,7 @@ struct GatewayCommand: ParsableCommand {
         if let tokensFile { accepted.merge(try Self.readTokens(tokensFile)) { $1 } }
         options.tokens = accepted
         options.insecure = insecure
+        options.accessLog = accessLog
         options.allowedOrigins = Set(allowOrigins)
         options.publicHosts = Set(publicHosts)
         options.produceTimeoutMs = produceTimeoutMs
@@ -166,15 +189,19 @@ struct GatewayCommand: ParsableCommand {
         options.maxConcurrentRequests = maxConcurrentRequests
         options.maxPredictWaiters = maxPredictWaiters
         if let refusal = options.bindRefusal { throw CLIError(refusal) }
+        let logger = Logger(label: "sluice.gateway")
         options.predictTimeoutMs = predictTimeoutMs
         options.maxBodyBytes = maxBodyBytes
         options.maxEventsPerRequest = maxEvents
         options.cacheCapacity = cacheSize
         options.cacheBytes = resultCacheBytes
         options.backfill = backfill
-        let logger = Logger(label: "sluice.gateway")
         let gateway = Gateway(workflow: spec, options: options, logger: logger)
         let (name, host, guarded) = (spec.name, host, !options.tokens.isEmpty)
+        if guarded {
+            let ids = options.tokens.map { "\(GatewayOptions.tokenID($0.key)) (\($0.value.rawValue))" }.sorted()
+            logger.info("tokens \(ids.joined(separator: ", ")): the access log names a token by its id")
+        }
         try ServiceRunner.runBlocking(
             [
                 gateway.service { bound in

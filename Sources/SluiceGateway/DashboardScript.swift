@@ -21,7 +21,15 @@ enum DashboardScript {
           if (text !== undefined) e.textContent = text;
           return e;
         }
-        const token = new URLSearchParams(location.hash.slice(1)).get("token");
+        // A token given as /#token=... is kept for this tab only and taken out of the
+        // address bar at once, so it is not left in the history, a screenshot or a shared link.
+        const given = new URLSearchParams(location.hash.slice(1)).get("token");
+        if (given) {
+          try { sessionStorage.setItem("sluice-token", given); } catch (e) {}
+          history.replaceState(null, "", location.pathname + location.search);
+        }
+        let token = given;
+        if (!token) { try { token = sessionStorage.getItem("sluice-token"); } catch (e) {} }
         const isNum = v => typeof v === "number" && isFinite(v);
         // Sub-millisecond figures in µs: a passthrough stage takes a few.
         function ms(us) {

@@ -20,7 +20,7 @@ extension Gateway {
         guard let readiness else { return error(.serviceUnavailable, "the gateway is not started") }
         let answer = await readiness.get().value
         var body: [String: JSONValue] = ["ready": .bool(answer.ok)]
-        if options.tokens.isEmpty || presentedScope(request) != nil { body["checks"] = .object(answer.checks) }
+        if options.tokens.isEmpty || presentedToken(request) != nil { body["checks"] = .object(answer.checks) }
         return json(answer.ok ? .ok : .serviceUnavailable, .object(body))
     }
 

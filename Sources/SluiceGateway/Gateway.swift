@@ -28,6 +28,9 @@ public final class Gateway: @unchecked Sendable {
     let logger: Logger
     let accepted: AcceptedIDs
     let hosts: HostAllowList
+    let tokens: GatewayTokens
+    /// One line per request (`GatewayOptions.accessLog`); nil: none.
+    let accessLog: Logger?
     /// Requests being handled now (all routes but /healthz).
     let inFlight = LiveCount()
     var producer: EventProducer?
@@ -51,6 +54,8 @@ public final class Gateway: @unchecked Sendable {
             maxRecordBytes: Self.maxRecordBytes(workflow: workflow, properties: options.properties))
         accepted = AcceptedIDs(capacity: options.acceptedIDCapacity)
         hosts = options.hostAllowList
+        tokens = GatewayTokens(options.tokens)
+        accessLog = options.accessLog ? Logger(label: "sluice.gateway.access") : nil
         config = KafkaConfig(
             bootstrapServers: options.brokers, clientID: "sluice-gateway", properties: options.properties)
     }
@@ -246,22 +251,6 @@ enum Refusable<Value> {
 /// Why the registry could not be read for `GET /v1/status`.
 struct StatusFailure: Error {
     let description: String
-}
-
-/// Compares a presented token with each accepted one in time independent of where they differ.
-enum TokenCheck {
-    /// The scope of the token `presented` matches, if any; every token is compared.
-    static func scope(of presented: String, in tokens: [String: TokenScope]) -> TokenScope? {
-        var found: TokenScope?
-        let given = Array(presented.utf8)
-        for (token, scope) in tokens {
-            let wanted = Array(token.utf8)
-            var difference = UInt8(given.count == wanted.count ? 0 : 1)
-            for index in 0..<wanted.count { difference |= wanted[index] ^ (index < given.count ? given[index] : 0) }
-            if difference == 0 { found = scope }
-        }
-        return found
-    }
 }
 
 extension Gateway {

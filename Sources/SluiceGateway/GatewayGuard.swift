@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// What every request passes before its route: the `Host` allow-list (421), the cap on concurrent requests, the
 /// method (405 with `Allow` for a path served under other methods, 404 for one not
@@ -14,12 +15,26 @@ struct GatewayGuard: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        let started = ContinuousClock.now
         let (route, response) = try await answer(request, context: context, next: next)
         var final = response
         final.headers[.xContentTypeOptions] = "nosniff"
         if final.headers[.cacheControl] == nil { final.headers[.cacheControl] = "no-store" }
         gateway.counters.request(route?.id.rawValue ?? "unmatched", status: final.status.code)
+        if let log = gateway.accessLog { access(log, request, route, final.status.code, since: started) }
         return final
+    }
+
+    /// `METHOD ROUTE STATUS MS token=ID`: the route's template (`/v1/events/{id}`, `-` for
+    /// no route), so neither ids nor anything a client typed reach the log.
+    private func access(
+        _ log: Logger, _ request: Request, _ route: GatewayRoute?, _ status: Int, since started: ContinuousClock.Instant
+    ) {
+        let elapsed = ContinuousClock.now - started
+        let ms = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+        let method = route?.method.rawValue ?? (request.method.rawValue.count <= 10 ? request.method.rawValue : "?")
+        let token = gateway.presentedToken(request)?.id ?? "-"
+        log.info("\(method) \(route?.path ?? "-") \(status) \(String(format: "%.1f", ms)) ms token=\(token)")
     }
 
     private func answer(
@@ -94,7 +109,7 @@ extension Gateway {
         if route.path.hasPrefix("/v1/"), !options.tokens.isEmpty {
             let needed: TokenScope = route.writes ? .write : .read
             let header = request.headers[.authorization] ?? ""
-            guard let scope = presentedScope(request) else {
+            guard let scope = presentedToken(request)?.scope else {
                 var response = error(
                     .unauthorized,
                     header.isEmpty
@@ -129,11 +144,12 @@ extension Gateway {
         return nil
     }
 
-    /// The scope of the bearer token the request presents, nil without a valid one.
-    func presentedScope(_ request: Request) -> TokenScope? {
+    /// The accepted token the request presents as its bearer token, nil without a valid one.
+    func presentedToken(_ request: Request) -> GatewayTokens.Match? {
+        guard !tokens.isEmpty else { return nil }
         let parts = (request.headers[.authorization] ?? "").split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return TokenCheck.scope(of: String(parts[1]).trimmingCharacters(in: .whitespaces), in: options.tokens)
+        return tokens.match(String(parts[1]).trimmingCharacters(in: .whitespaces))
     }
 
     /// 421 for a `Host` this gateway does not answer to (see `HostAllowList`).

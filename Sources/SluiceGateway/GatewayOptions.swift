@@ -13,6 +13,9 @@ public struct GatewayOptions: Sendable {
     /// Bearer token -> what it may do. Empty = no auth (then only a loopback `host`
     /// is allowed, unless `insecure`).
     public var tokens: [String: TokenScope] = [:]
+    /// Log one line per request: method, route (its template, not the path, so no ids or
+    /// query text), status, milliseconds and the token's id, never the token.
+    public var accessLog: Bool = false
     /// Serve without tokens on an address other than loopback.
     public var insecure: Bool = false
     /// Origins (`scheme://host[:port]`) whose pages may call the gateway, besides the
@@ -65,6 +68,9 @@ public struct GatewayOptions: Sendable {
         self.brokers = brokers
         self.properties = properties
     }
+
+    /// How the access log and the start line name `token` (8 hex digits of its SHA-256).
+    public static func tokenID(_ token: String) -> String { GatewayTokens.id(of: token) }
 
     public var hostAllowList: HostAllowList { HostAllowList(bind: host, publicHosts: publicHosts) }
 

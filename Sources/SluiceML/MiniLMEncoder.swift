@@ -1,3 +1,4 @@
+import SluiceDigest
 import CBLAS
 import Foundation
 import Synchronization

@@ -12,6 +12,11 @@ final class GatewayCommandTests: ToolTestCase {
     /// scopes guard the /v1 routes of the running command, SLUICE_GATEWAY_TOKENS adds
     /// more, and SIGTERM stops it with status 0.
     func testGatewayCommandReadsTokensFileAndStopsOnSigterm() throws {
+        let alpha = "alpha-token-0123456789abcdef01234"
+        let beta = "beta-token-0123456789abcdef012345"
+        let readOnly = "reader-token-0123456789abcdef0123"
+        let envReader = "env-reader-0123456789abcdef012345"
+        let envWriter = "env-writer-0123456789abcdef012345"
         XCTAssertEqual(try sluice(["topics", "apply", "topics/sentiment-monitoring.yaml"]).status, 0)
         let empty = try write("empty-tokens", "# no tokens yet\n\n")
         let refused = try sluice([
@@ -23,15 +28,33 @@ final class GatewayCommandTests: ToolTestCase {
             "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--tokens-file", "/no/such/file",
         ])
         XCTAssertTrue(missing.stderr.contains("cannot read the tokens file '/no/such/file'"), missing.stderr)
-        let badScope = try write("bad-scope", "gamma-token admin\n")
+        let badScope = try write("bad-scope", "gamma-token-0123456789abcdef0123 admin\n")
         let wrongScope = try sluice([
             "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--tokens-file", badScope,
         ])
         XCTAssertNotEqual(wrongScope.status, 0)
         XCTAssertTrue(wrongScope.stderr.contains("read or write, not 'admin'"), wrongScope.stderr)
+        XCTAssertFalse(wrongScope.stderr.contains("gamma-token"), "a refusal never prints a token")
+        let shortOnes = try write("short", "# fine first\n\(alpha)\nshort-secret-token write\n")
+        let short = try sluice([
+            "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--tokens-file", shortOnes,
+        ])
+        XCTAssertNotEqual(short.status, 0)
+        XCTAssertTrue(short.stderr.contains("entry 3: a token of 18 characters is too short"), short.stderr)
+        XCTAssertFalse(short.stderr.contains("short-secret"), short.stderr)
+        let malformed = try write("malformed", "\(alpha) write extra\n")
+        let badLine = try sluice([
+            "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--tokens-file", malformed,
+        ])
+        XCTAssertTrue(badLine.stderr.contains("entry 1 is not 'TOKEN [read|write]'"), badLine.stderr)
+        XCTAssertFalse(badLine.stderr.contains(alpha), badLine.stderr)
+        let onCommandLine = try sluice([
+            "gateway", "--workflow", "topics/sentiment-monitoring.yaml", "--port", "0", "--token", "tiny",
+        ])
+        XCTAssertTrue(onCommandLine.stderr.contains("too short"), onCommandLine.stderr)
 
         let tokens = try write(
-            "tokens", "# team tokens\nalpha-token\n\n  beta-token   # the batch job\nreader-token read\n")
+            "tokens", "# team tokens\n\(alpha)\n\n  \(beta)   # the batch job\n\(readOnly) read\n")
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = [
@@ -40,11 +63,13 @@ final class GatewayCommandTests: ToolTestCase {
         ]
         process.currentDirectoryURL = PackagePaths.root
         var environment = ProcessInfo.processInfo.environment
-        environment["SLUICE_GATEWAY_TOKENS"] = "env-reader read, env-writer write"
+        environment["SLUICE_GATEWAY_TOKENS"] = "\(envReader) read, \(envWriter) write"
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         // The first line names the address: "gateway for NAME: http://127.0.0.1:PORT/ ...".
@@ -81,20 +106,44 @@ final class GatewayCommandTests: ToolTestCase {
             try call("POST", "/v1/workflows/sentiment-monitoring/events", token)
         }
         XCTAssertEqual(try post(nil), 401)
-        XCTAssertEqual(try post("alpha-token"), 202)
-        XCTAssertEqual(try post("beta-token"), 202, "a token after spaces and before a comment")
+        XCTAssertEqual(try post(alpha), 202)
+        XCTAssertEqual(try post(beta), 202, "a token after spaces and before a comment")
         XCTAssertEqual(try post("# the batch job"), 401)
-        XCTAssertEqual(try post("reader-token"), 403, "a read token cannot post")
-        XCTAssertEqual(try call("GET", "/v1/dashboard", "reader-token"), 200)
+        XCTAssertEqual(try post(readOnly), 403, "a read token cannot post")
+        XCTAssertEqual(try call("GET", "/v1/dashboard", readOnly), 200)
         XCTAssertEqual(try call("GET", "/v1/dashboard", nil), 401, "reads need a token too")
-        XCTAssertEqual(try post("env-writer"), 202, "a token from SLUICE_GATEWAY_TOKENS")
-        XCTAssertEqual(try post("env-reader"), 403)
+        XCTAssertEqual(try post(envWriter), 202, "a token from SLUICE_GATEWAY_TOKENS")
+        XCTAssertEqual(try post(envReader), 403)
         XCTAssertEqual(try call("GET", "/healthz", nil), 200, "health stays open")
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(20)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         XCTAssertFalse(process.isRunning, "the gateway stops on SIGTERM")
         XCTAssertEqual(process.terminationStatus, 0)
+        // The access log: a line per request, the token named by its id only.
+        let log = try String(contentsOfFile: logPath, encoding: .utf8)
+        // The id is the first 8 hex digits of the token's SHA-256, as sha256sum gives it.
+        let digest = Process()
+        digest.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe()
+        let hashed = Pipe()
+        digest.standardInput = input
+        digest.standardOutput = hashed
+        try digest.run()
+        input.fileHandleForWriting.write(Data(alpha.utf8))
+        try input.fileHandleForWriting.close()
+        let alphaID = String(
+            decoding: hashed.fileHandleForReading.readDataToEndOfFile().prefix(8), as: UTF8.self)
+        digest.waitUntilExit()
+        XCTAssertTrue(log.contains("\(alphaID) (write)"), "the start line lists the ids: \(log)")
+        XCTAssertTrue(log.contains("POST /v1/workflows/{name}/events 202 "), log)
+        XCTAssertTrue(log.contains(" ms token=\(alphaID)"), log)
+        XCTAssertTrue(log.contains("POST /v1/workflows/{name}/events 401 "), log)
+        XCTAssertTrue(log.contains("GET /v1/dashboard 200 "), log)
+        XCTAssertTrue(log.contains("GET /healthz 200 "), log)
+        for token in [alpha, beta, readOnly, envReader, envWriter] {
+            XCTAssertFalse(log.contains(token), "a token in the log")
+        }
     }
 }
 
