@@ -1,6 +1,6 @@
-import SluiceDigest
 import CBLAS
 import Foundation
+import SluiceDigest
 import Synchronization
 
 /// sentence-transformers/all-MiniLM-L6-v2 in Swift: BERT (6 layers, hidden 384,
