@@ -119,6 +119,8 @@ let package = Package(
             name: "SluiceHTTP",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -232,7 +234,7 @@ let package = Package(
             dependencies: [
                 "SluiceTesting",
                 "SluiceBroker", "SluiceGateway", "SluicePipeline", "SluiceKafka", "SluiceEvents", "SluiceML",
-                "SluiceWorkflow",
+                "SluiceWorkflow", "SluiceHTTP",
                 "SluiceJSON", "SluiceRegistry", "SluiceMonitorService", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SluiceGateway
+import SluiceHTTP
 import SluiceLifecycle
 import SluiceRegistry
 import SluiceWorkerMain
@@ -28,8 +29,9 @@ struct GatewayCommand: ParsableCommand {
             With tokens (--tokens-file, SLUICE_GATEWAY_TOKENS or --token), every route under /v1 \
             needs 'Authorization: Bearer TOKEN': the POST routes one of scope write, the others \
             read or write. /, /healthz, /readyz, /metrics and /openapi.json stay open.
-            The gateway binds to 127.0.0.1 unless --host says otherwise, and refuses any other \
-            address without tokens unless --insecure is given. It answers only to the host names \
+            The gateway binds to 127.0.0.1 unless --host says otherwise. On any other address it \
+            needs tokens and TLS (--tls-cert and --tls-key, or --behind-tls-proxy when a proxy in \
+            front ends TLS), unless --insecure is given. It answers only to the host names \
             localhost, the --host name and --public-host, and to addresses: a request naming any \
             other Host is refused with 421, so a web page cannot reach it through DNS rebinding.
             """)
@@ -64,6 +66,13 @@ struct GatewayCommand: ParsableCommand {
         name: .customLong("allow-origin"),
         help: "An origin (https://host[:port]) whose pages may call the gateway, besides its own (repeatable).")
     var allowOrigins: [String] = []
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (with --tls-key).")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
+    @Flag(
+        name: .customLong("behind-tls-proxy"),
+        help: "TLS ends in a proxy in front of the gateway: allow plain HTTP on an address other than loopback.")
+    var behindTLSProxy = false
     @Option(
         name: .customLong("public-host"),
         help: """
@@ -118,6 +127,9 @@ struct GatewayCommand: ParsableCommand {
             throw ValidationError(
                 "--produce-timeout-ms, --idle-timeout-s, --max-concurrent-requests and --max-predict-waiters must be positive"
             )
+        }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together: give the certificate chain and its key")
         }
         for name in publicHosts where !HostAllowList.isHostName(name) {
             throw ValidationError("--public-host takes a host name such as gateway.example.com, not '\(name)'")
@@ -181,6 +193,8 @@ struct GatewayCommand: ParsableCommand {
         if let tokensFile { accepted.merge(try Self.readTokens(tokensFile)) { $1 } }
         options.tokens = accepted
         options.insecure = insecure
+        options.behindTLSProxy = behindTLSProxy
+        if let tlsCert, let tlsKey { options.tls = TLSFiles(certificate: tlsCert, key: tlsKey) }
         options.accessLog = accessLog
         options.allowedOrigins = Set(allowOrigins)
         options.publicHosts = Set(publicHosts)
@@ -198,6 +212,7 @@ struct GatewayCommand: ParsableCommand {
         options.backfill = backfill
         let gateway = Gateway(workflow: spec, options: options, logger: logger)
         let (name, host, guarded) = (spec.name, host, !options.tokens.isEmpty)
+        let scheme = options.tls == nil ? "http" : "https"
         if guarded {
             let ids = options.tokens.map { "\(GatewayOptions.tokenID($0.key)) (\($0.value.rawValue))" }.sorted()
             logger.info("tokens \(ids.joined(separator: ", ")): the access log names a token by its id")
@@ -206,7 +221,7 @@ struct GatewayCommand: ParsableCommand {
             [
                 gateway.service { bound in
                     print(
-                        "gateway for \(name): http://\(host):\(bound)/ (dashboard), API under /v1, "
+                        "gateway for \(name): \(scheme)://\(host):\(bound)/ (dashboard), API under /v1, "
                             + "OpenAPI at /openapi.json\(guarded ? "; /v1 routes need a bearer token" : "")")
                     fflush(nil)
                 }

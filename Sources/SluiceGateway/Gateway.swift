@@ -75,6 +75,7 @@ public final class Gateway: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         if let refusal = options.bindRefusal { throw GatewayError.unsafeBind(refusal) }
+        try options.tls?.check(purpose: "the gateway")
         let producer = try EventProducer(config: config, produceTimeoutMs: options.produceTimeoutMs, logger: logger)
         self.producer = producer
         let follower = ResultFollower(
@@ -108,7 +109,7 @@ public final class Gateway: @unchecked Sendable {
         }
         let server = HTTPServer(
             host: options.host, port: options.port, purpose: "the gateway", idleTimeout: options.idleTimeoutSeconds,
-            logger: logger
+            tls: options.tls, logger: logger
         ) { router in
             // First: it sees every request, also those no route matches (405, 404).
             router.add(middleware: GatewayGuard(gateway: self))
@@ -122,7 +123,8 @@ public final class Gateway: @unchecked Sendable {
         self.server = server
         statusView?.prime()
         announce(port: port)
-        logger.info("gateway for \(workflow.name) at http://\(options.host):\(port)/ (dashboard), API under /v1")
+        let scheme = options.tls == nil ? "http" : "https"
+        logger.info("gateway for \(workflow.name) at \(scheme)://\(options.host):\(port)/ (dashboard), API under /v1")
         return port
     }
 

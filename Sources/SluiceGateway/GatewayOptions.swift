@@ -1,4 +1,5 @@
 import Foundation
+import SluiceHTTP
 import SluiceJSON
 import SluiceRegistry
 
@@ -16,8 +17,13 @@ public struct GatewayOptions: Sendable {
     /// Log one line per request: method, route (its template, not the path, so no ids or
     /// query text), status, milliseconds and the token's id, never the token.
     public var accessLog: Bool = false
-    /// Serve without tokens on an address other than loopback.
+    /// Serve without tokens (and without TLS) on an address other than loopback.
     public var insecure: Bool = false
+    /// Serve HTTPS with these files (`--tls-cert`, `--tls-key`).
+    public var tls: TLSFiles?
+    /// TLS ends in front of the gateway (a proxy or load balancer): plain HTTP on an
+    /// address other than loopback is then allowed, with tokens.
+    public var behindTLSProxy: Bool = false
     /// Origins (`scheme://host[:port]`) whose pages may call the gateway, besides the
     /// gateway's own (the one the request's `Host` names). A request without `Origin`
     /// does not come from a browser page and is not checked.
@@ -75,11 +81,21 @@ public struct GatewayOptions: Sendable {
     public var hostAllowList: HostAllowList { HostAllowList(bind: host, publicHosts: publicHosts) }
 
     /// Why the gateway must not serve with these options, with what to do; nil when it may.
+    /// Past loopback it needs tokens, and TLS of its own or in front of it: otherwise
+    /// the tokens would cross the network in clear.
     public var bindRefusal: String? {
-        guard tokens.isEmpty, !insecure, !Self.isLoopback(host) else { return nil }
-        return "refusing to serve on \(host) without tokens: anyone who can reach it could post events and read "
-            + "results. Give tokens (--tokens-file FILE or SLUICE_GATEWAY_TOKENS), bind to 127.0.0.1, "
-            + "or pass --insecure if the network in front of it does the checking"
+        guard !insecure, !Self.isLoopback(host) else { return nil }
+        if tokens.isEmpty {
+            return "refusing to serve on \(host) without tokens: anyone who can reach it could post events and read "
+                + "results. Give tokens (--tokens-file FILE or SLUICE_GATEWAY_TOKENS), bind to 127.0.0.1, "
+                + "or pass --insecure if the network in front of it does the checking"
+        }
+        if tls == nil && !behindTLSProxy {
+            return "refusing to serve on \(host) over plain HTTP: the bearer tokens would cross the network in clear. "
+                + "Give --tls-cert FILE --tls-key FILE, or pass --behind-tls-proxy if a proxy in front of it "
+                + "ends TLS, or bind to 127.0.0.1"
+        }
+        return nil
     }
 
     /// 127.0.0.0/8, ::1 and localhost.

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 
@@ -17,6 +19,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// Seconds after which a connection with no request under way (or whose request
     /// head or body has stopped arriving) is closed; nil: never.
     public let idleTimeout: TimeInterval?
+    /// Serve HTTPS with this certificate chain and key (PEM files); nil: plain HTTP.
+    public let tls: TLSFiles?
     private let router: Router<BasicRequestContext>
     private let logger: Logger
     private let lock = NSLock()
@@ -25,10 +29,11 @@ public final class HTTPServer: @unchecked Sendable {
     private var boundPort: Int?
 
     public init(
-        host: String, port: Int, purpose: String, idleTimeout: TimeInterval? = nil, logger: Logger,
-        routes: (Router<BasicRequestContext>) -> Void
+        host: String, port: Int, purpose: String, idleTimeout: TimeInterval? = nil, tls: TLSFiles? = nil,
+        logger: Logger, routes: (Router<BasicRequestContext>) -> Void
     ) {
         self.idleTimeout = idleTimeout
+        self.tls = tls
         self.host = host
         self.requestedPort = port
         self.purpose = purpose
@@ -58,10 +63,12 @@ public final class HTTPServer: @unchecked Sendable {
         let bound = DispatchSemaphore(value: 0)
         var quiet = logger
         quiet.logLevel = .warning
+        var server: HTTPServerBuilder = .http1(
+            configuration: .init(idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) }))
+        if let tls { server = try .tls(server, tlsConfiguration: tls.configuration(purpose: purpose)) }
         let app = Application(
             router: router,
-            server: .http1(
-                configuration: .init(idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) })),
+            server: server,
             configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil),
             onServerRunning: { [weak self] channel in
                 if let self, let port = channel.localAddress?.port { self.setBoundPort(port) }
@@ -114,4 +121,45 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     deinit { task?.cancel() }
+}
+
+/// A certificate chain and its private key, PEM files, for serving HTTPS.
+public struct TLSFiles: Sendable, Equatable {
+    public var certificate: String
+    public var key: String
+
+    public init(certificate: String, key: String) {
+        self.certificate = certificate
+        self.key = key
+    }
+
+    /// Reads both files now, so that a bad one stops a command before it connects anywhere.
+    public func check(purpose: String) throws { _ = try configuration(purpose: purpose) }
+
+    /// Reads both files; the error names the file and what to give instead.
+    func configuration(purpose: String) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificate)
+        } catch {
+            throw HTTPServerError(
+                description: "cannot serve \(purpose) over TLS: '\(certificate)' is not a readable PEM certificate "
+                    + "(\(error)); give the server's certificate chain with --tls-cert")
+        }
+        guard !chain.isEmpty else {
+            throw HTTPServerError(description: "'\(certificate)' holds no certificate: give a PEM certificate chain")
+        }
+        let privateKey: NIOSSLPrivateKey
+        do {
+            privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+        } catch {
+            throw HTTPServerError(
+                description: "cannot serve \(purpose) over TLS: '\(key)' is not a readable PEM private key "
+                    + "(\(error)); give the certificate's key with --tls-key")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
+    }
 }

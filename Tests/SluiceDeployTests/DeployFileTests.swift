@@ -77,7 +77,12 @@ final class DeployFileTests: XCTestCase {
             "${SLUICE_GATEWAY_TOKEN:?set SLUICE_GATEWAY_TOKEN} write",
             "every /v1 route needs a token when exposed; compose refuses to start without one")
         let gatewayPort = try XCTUnwrap(Self.value(after: "--port", in: gateway))
-        XCTAssertEqual(services["gateway"]?["ports"] as? [String], ["\(gatewayPort):\(gatewayPort)"])
+        XCTAssertEqual(
+            services["gateway"]?["ports"] as? [String], ["127.0.0.1:\(gatewayPort):\(gatewayPort)"],
+            "plain HTTP is published on the host's loopback only")
+        XCTAssertTrue(gateway.contains("--behind-tls-proxy"), "the gateway states how TLS is handled")
+        XCTAssertEqual(
+            Self.value(after: "--public-host", in: gateway), "gateway", "the name Prometheus scrapes it by")
         XCTAssertEqual(try Self.dependsOn(services["gateway"]!)["topics"], "service_completed_successfully")
 
         let prometheus = try XCTUnwrap(services["prometheus"])

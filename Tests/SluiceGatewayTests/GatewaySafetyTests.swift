@@ -1,5 +1,6 @@
 import Foundation
 import SluiceGateway
+import SluiceHTTP
 import SluiceJSON
 import SluiceKafka
 import XCTest
@@ -67,7 +68,12 @@ final class GatewaySafetyTests: GatewayTestCase {
         XCTAssertNil(options.bindRefusal, "--insecure")
         options.insecure = false
         options.tokens = ["t": .read]
-        XCTAssertNil(options.bindRefusal, "with tokens")
+        XCTAssertTrue(options.bindRefusal?.contains("over plain HTTP") == true, "tokens alone would travel in clear")
+        options.behindTLSProxy = true
+        XCTAssertNil(options.bindRefusal, "tokens, and TLS ended by a proxy in front")
+        options.behindTLSProxy = false
+        options.tls = TLSFiles(certificate: "gateway.crt", key: "gateway.key")
+        XCTAssertNil(options.bindRefusal, "tokens and TLS")
     }
 
     // MARK: Browser safety
