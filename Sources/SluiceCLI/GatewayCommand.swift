@@ -91,6 +91,13 @@ struct GatewayCommand: ParsableCommand {
     @Option(
         name: .customLong("max-concurrent-requests"), help: "Requests handled at once (past it: 503, Retry-After).")
     var maxConcurrentRequests = 512
+    @Option(
+        name: .customLong("rate-limit"),
+        help: """
+            Requests a second per client (each token, or each address without one; bursts of twice that): past it \
+            429 with Retry-After. 0: none. Wrong tokens are throttled per address regardless (ten a minute).
+            """)
+    var rateLimit = 0.0
     @Option(name: .customLong("max-predict-waiters"), help: "Predict calls waiting at once (past it: 503).")
     var maxPredictWaiters = 1_000
     @Option(name: .customLong("predict-timeout-ms"), help: "How long predict waits for a result by default.")
@@ -109,6 +116,7 @@ struct GatewayCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard predictTimeoutMs > 0 else { throw ValidationError("--predict-timeout-ms must be positive") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
         guard resultCacheBytes >= 1 << 20 else {
             throw ValidationError("--result-cache-bytes must be at least 1048576 (1 MiB)")
         }
@@ -201,6 +209,7 @@ struct GatewayCommand: ParsableCommand {
         options.produceTimeoutMs = produceTimeoutMs
         options.idleTimeoutSeconds = idleTimeoutSeconds
         options.maxConcurrentRequests = maxConcurrentRequests
+        options.rateLimit = rateLimit
         options.maxPredictWaiters = maxPredictWaiters
         if let refusal = options.bindRefusal { throw CLIError(refusal) }
         let logger = Logger(label: "sluice.gateway")

@@ -29,6 +29,7 @@ public final class Gateway: @unchecked Sendable {
     let accepted: AcceptedIDs
     let hosts: HostAllowList
     let tokens: GatewayTokens
+    let limits: ClientLimits
     /// One line per request (`GatewayOptions.accessLog`); nil: none.
     let accessLog: Logger?
     /// Requests being handled now (all routes but /healthz).
@@ -55,6 +56,7 @@ public final class Gateway: @unchecked Sendable {
         accepted = AcceptedIDs(capacity: options.acceptedIDCapacity)
         hosts = options.hostAllowList
         tokens = GatewayTokens(options.tokens)
+        limits = ClientLimits(rate: options.rateLimit)
         accessLog = options.accessLog ? Logger(label: "sluice.gateway.access") : nil
         config = KafkaConfig(
             bootstrapServers: options.brokers, clientID: "sluice-gateway", properties: options.properties)
@@ -179,7 +181,7 @@ public final class Gateway: @unchecked Sendable {
     /// How many times `GET /v1/status` read the registry (not once per request).
     public var statusReads: Int { statusView?.builds ?? 0 }
 
-    func respond(_ route: GatewayRoute, _ request: Request, _ context: BasicRequestContext) async -> Response {
+    func respond(_ route: GatewayRoute, _ request: Request, _ context: PeerRequestContext) async -> Response {
         switch route.id {
         case .dashboard:
             let nonce = DashboardPage.nonce()

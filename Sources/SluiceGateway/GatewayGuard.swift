@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import SluiceHTTP
 
 /// What every request passes before its route: the `Host` allow-list (421), the cap on concurrent requests, the
 /// method (405 with `Allow` for a path served under other methods, 404 for one not
@@ -9,7 +10,7 @@ import Logging
 /// `Content-Type` of POSTs. Every answer, the route's or a refusal, carries
 /// `X-Content-Type-Options: nosniff` and is counted on /metrics.
 struct GatewayGuard: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = PeerRequestContext
     let gateway: Gateway
 
     func handle(
@@ -54,7 +55,10 @@ struct GatewayGuard: RouterMiddleware {
             response.headers[.allow] = allowed
             return (candidates.first, response)
         }
-        // /healthz stays outside the cap: a busy gateway is alive.
+        // /healthz stays outside the cap and the limits: a busy gateway is alive.
+        if route.id != .healthz, let refusal = gateway.limitRefusal(request, peer: context.peer) {
+            return (route, refusal)
+        }
         let capped = route.id != .healthz
         if capped {
             guard gateway.inFlight.enter(limit: gateway.options.maxConcurrentRequests) else {
@@ -67,7 +71,7 @@ struct GatewayGuard: RouterMiddleware {
             }
         }
         defer { if capped { gateway.inFlight.add(-1) } }
-        if let refusal = gateway.refusal(route, request) { return (route, refusal) }
+        if let refusal = gateway.refusal(route, request, peer: context.peer) { return (route, refusal) }
         return (route, try await next(request, context))
     }
 }
@@ -99,7 +103,7 @@ extension Gateway {
     /// The refusal of a request that a browser page of another site sent (403), that
     /// lacks the token its route needs (401, 403 for a read token on a write route),
     /// or that POSTs something other than JSON (415); nil when it may go on.
-    func refusal(_ route: GatewayRoute, _ request: Request) -> Response? {
+    func refusal(_ route: GatewayRoute, _ request: Request, peer: String) -> Response? {
         if let origin = request.headers[.origin], !originAllowed(origin, request) {
             return error(
                 .forbidden,
@@ -110,6 +114,7 @@ extension Gateway {
             let needed: TokenScope = route.writes ? .write : .read
             let header = request.headers[.authorization] ?? ""
             guard let scope = presentedToken(request)?.scope else {
+                if !header.isEmpty { limits.failed(peer) }
                 var response = error(
                     .unauthorized,
                     header.isEmpty
@@ -142,6 +147,26 @@ extension Gateway {
             }
         }
         return nil
+    }
+
+    /// 429 with `Retry-After` for an address past its failed tokens (when it presents a
+    /// token), or a client past `--rate-limit`: a valid token's id, else its address.
+    func limitRefusal(_ request: Request, peer: String) -> Response? {
+        let presented = request.headers[.authorization] != nil
+        if presented, !tokens.isEmpty, let wait = limits.blockedForFailures(peer) {
+            return tooMany(wait, "too many wrong tokens from this address: wait before trying again")
+        }
+        let client = presentedToken(request).map { "token:\($0.id)" } ?? "address:\(peer)"
+        if let wait = limits.admit(client) {
+            return tooMany(wait, "more than \(Int(limits.rate)) requests a second from this client (--rate-limit)")
+        }
+        return nil
+    }
+
+    private func tooMany(_ wait: Double, _ why: String) -> Response {
+        var response = error(.tooManyRequests, "\(why); retry after the time in Retry-After")
+        response.headers[.retryAfter] = String(max(1, Int(wait.rounded(.up))))
+        return response
     }
 
     /// The accepted token the request presents as its bearer token, nil without a valid one.

@@ -46,6 +46,10 @@ public struct GatewayOptions: Sendable {
     public var bodyTimeoutSeconds: Double = 10
     /// Requests handled at once (every route but /healthz); past it: 503 + Retry-After.
     public var maxConcurrentRequests: Int = 512
+    /// Requests a second per client (a valid token, else an address; bursts of twice
+    /// that), past it 429 + Retry-After; 0: no limit. Failed tokens are throttled per
+    /// address whatever this is (`ClientLimits`).
+    public var rateLimit: Double = 0
     /// `predict` calls waiting for their result at once; past it: 503 + Retry-After.
     public var maxPredictWaiters: Int = 1_000
     /// `/readyz` fails while the results follower is more than this many records behind.

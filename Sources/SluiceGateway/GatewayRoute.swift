@@ -63,7 +63,7 @@ public struct GatewayRoute: Sendable {
                 202: "Accepted: the ids to poll with GET /v1/events/{id}",
                 400: "Invalid JSON or event; `problems` lists each",
                 404: "No workflow of that name here", 413: "Body too large, or an event larger than the broker takes",
-                503: "The broker did not acknowledge the events (in --produce-timeout-ms)",
+                503: "The broker did not acknowledge the events (in --produce-timeout-ms), or cannot be reached",
             ], contentType: "application/json"),
         GatewayRoute(
             id: .predict, method: .post, path: "/v1/workflows/{name}/predict",
@@ -93,7 +93,11 @@ public struct GatewayRoute: Sendable {
             responses[code] = responses[code].map { "\($0); or: \(text)" } ?? text
         }
         add(403, "A browser page of an origin not allowed (--allow-origin)")
-        if id != .healthz { add(503, "Too many requests at once; see Retry-After") }
+        add(421, "The Host names no name this gateway answers to (see --public-host)")
+        if id != .healthz {
+            add(503, "Too many requests at once; see Retry-After")
+            add(429, "Past --rate-limit for this client, or too many wrong tokens from this address; see Retry-After")
+        }
         if authRequired && needsToken {
             add(401, "Missing or wrong bearer token")
             if writes { add(403, "The token's scope is read, not write") }

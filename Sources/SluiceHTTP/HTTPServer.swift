@@ -21,7 +21,7 @@ public final class HTTPServer: @unchecked Sendable {
     public let idleTimeout: TimeInterval?
     /// Serve HTTPS with this certificate chain and key (PEM files); nil: plain HTTP.
     public let tls: TLSFiles?
-    private let router: Router<BasicRequestContext>
+    private let router: Router<PeerRequestContext>
     private let logger: Logger
     private let lock = NSLock()
     private var task: Task<Void, any Error>?
@@ -30,7 +30,7 @@ public final class HTTPServer: @unchecked Sendable {
 
     public init(
         host: String, port: Int, purpose: String, idleTimeout: TimeInterval? = nil, tls: TLSFiles? = nil,
-        logger: Logger, routes: (Router<BasicRequestContext>) -> Void
+        logger: Logger, routes: (Router<PeerRequestContext>) -> Void
     ) {
         self.idleTimeout = idleTimeout
         self.tls = tls
@@ -38,7 +38,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.requestedPort = port
         self.purpose = purpose
         self.logger = logger
-        let router = Router()
+        let router = Router(context: PeerRequestContext.self)
         routes(router)
         self.router = router
     }
