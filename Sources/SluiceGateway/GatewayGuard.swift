@@ -156,6 +156,7 @@ extension Gateway {
         if presented, !tokens.isEmpty, let wait = limits.blockedForFailures(peer) {
             return tooMany(wait, "too many wrong tokens from this address: wait before trying again")
         }
+        guard limits.rate > 0 else { return nil }  // the token is matched only when a rate is set
         let client = presentedToken(request).map { "token:\($0.id)" } ?? "address:\(peer)"
         if let wait = limits.admit(client) {
             return tooMany(wait, "more than \(Int(limits.rate)) requests a second from this client (--rate-limit)")
