@@ -256,11 +256,21 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
         }
     }
 
+    /// Batches a partition's fetched records may hold before the consumer stops fetching it.
+    static let prefetchBatches = 4
+
     private func consumerConfig() -> KafkaConsumerConfig {
         var properties = options.properties
         // A fetch returns at once when data is there, but an empty one waits this long on the
         // broker, which Tansu serves in full: keep it near the stage's batch wait, not 500 ms.
         properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? String(max(5, min(stage.batchWaitMs, 50)))
+        // librdkafka keeps fetching until a partition has `queued.min.messages` (100,000) in
+        // hand, so a worker behind its input fetched again and again for records it would not
+        // reach for seconds, and the embedded broker lists a partition's every stored batch on
+        // each fetch: that prefetch was most of its CPU. A few batches a partition keep the
+        // step fed (docs/benchmarks/cpu-budget.md); an idle worker fetches as before.
+        properties["queued.min.messages"] =
+            properties["queued.min.messages"] ?? String(StageWorker.prefetchBatches * stage.batchSize)
         // Cooperative: a rebalance revokes only the partitions that move, so the
         // others keep their batch in hand. `-X partition.assignment.strategy=...`
         // still picks another (eager ones work too: see RebalanceTracker).
