@@ -133,6 +133,20 @@ struct BenchEmbed: ParsableCommand {
                 runRates.append(Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }
             rates["batch_1_callers_\(callers)"] = Self.figure(runRates)
+            for batch in batches where batch > 1 {
+                var runRates: [Double] = []
+                for _ in 0..<runs {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let n = callers
+                    DispatchQueue.concurrentPerform(iterations: n) { c in
+                        for i in stride(from: c * batch, to: texts.count, by: n * batch) {
+                            _ = try? encoder.embed(Array(texts[i..<min(i + batch, texts.count)]))
+                        }
+                    }
+                    runRates.append(Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+                }
+                rates["batch_\(batch)_callers_\(callers)"] = Self.figure(runRates)
+            }
         }
         return .object([
             "requested": .string(precision.rawValue),
@@ -250,7 +264,11 @@ struct BenchEmbed: ParsableCommand {
                 + "\(f1(sgemm?["threads_1"]?.doubleValue ?? 0)) GFLOP/s on 1 thread, "
                 + "\(f1(sgemm?["threads_2"]?.doubleValue ?? 0)) on 2 (machine rate \(f1(machine)))")
         let precisions = report["precisions"]?.arrayValue ?? []
-        let keys = batches.map { "batch_\($0)" } + (callers > 1 ? ["batch_1_callers_\(callers)"] : [])
+        let keys =
+            batches.map { "batch_\($0)" }
+            + (callers > 1
+                ? ["batch_1_callers_\(callers)"] + batches.filter { $0 > 1 }.map { "batch_\($0)_callers_\(callers)" }
+                : [])
         let fp32 = precisions.first { $0["precision"]?.stringValue == "fp32" }
         let mflop = report["mflop_per_text"]?.doubleValue ?? 0
         for p in precisions {

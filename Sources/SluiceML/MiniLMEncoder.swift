@@ -30,6 +30,9 @@ public final class MiniLMEncoder: SentenceEmbedder {
     private let activeCalls = Atomic<Int>(0)
     /// Threads a call uses (its own parallelism; BLAS itself runs single-threaded).
     let threads = 2
+    /// Calls that keep the cores busy between them: this many callers each run on one
+    /// thread, with no split to wait on, where a lone call splits every chunk two ways.
+    public var concurrentCalls: Int { threads }
     /// Chunks with fewer tokens are not split across texts (splitting costs more than it gains).
     let minSplitTokens = 24
     /// How work is spread (threads, kernels); see `EncoderOptions`.
@@ -93,7 +96,7 @@ public final class MiniLMEncoder: SentenceEmbedder {
         guard !tokenized.isEmpty else { return }
         let order = tokenized.indices.sorted { tokenized[$0].count > tokenized[$1].count }
         let workspaces = pool.take(threads, config: config)
-        let concurrentCallers = activeCalls.add(1, ordering: .relaxed).newValue
+        activeCalls.add(1, ordering: .relaxed)
         defer {
             activeCalls.subtract(1, ordering: .relaxed)
             pool.give(workspaces)
@@ -107,6 +110,9 @@ public final class MiniLMEncoder: SentenceEmbedder {
                 end += 1
             }
             let chunk = Array(order[start..<end])
+            // Read per chunk: a call that started alone gives up its split once a second caller
+            // has a core of its own, rather than running three threads on two cores.
+            let concurrentCallers = activeCalls.load(ordering: .relaxed)
             if chunk.count >= 2 && tokens >= minSplitTokens && concurrentCallers < threads {
                 // Longest first, each text to the lighter half: halves within one text of each other.
                 var split: [[Int]] = [[], []]

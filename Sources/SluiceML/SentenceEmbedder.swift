@@ -8,4 +8,12 @@ public protocol SentenceEmbedder: AnyObject, Sendable {
     var modelID: String { get }
     /// One L2-normalised embedding per text, in input order.
     func embed(_ texts: [String]) throws -> [[Float]]
+    /// How many `embed` calls may usefully run at once (see the default below).
+    var concurrentCalls: Int { get }
+}
+
+extension SentenceEmbedder {
+    /// How many `embed` calls may usefully run at once (1: one at a time). An embedder
+    /// that says more must be safe to call from that many threads.
+    public var concurrentCalls: Int { 1 }
 }
