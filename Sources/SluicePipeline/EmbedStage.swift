@@ -16,6 +16,9 @@ public struct EmbedStage: Stage {
 
     public var requirement: StageRequirement { .text }
 
+    /// The encoder's: a batch a thread when the worker has two in hand.
+    public var concurrentBatches: Int { embedder.concurrentCalls }
+
     public func process(_ batch: [Envelope]) -> [Result<Envelope, StageError>] {
         do {
             let vectors = try embedder.embed(batch.map(\.text))

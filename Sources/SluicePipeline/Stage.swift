@@ -12,8 +12,9 @@ import SluiceEvents
 /// result, produces it to the output topic and commits the input offsets only after
 /// the broker acknowledged every output and dead letter.
 ///
-/// Threading: `process` is called on the worker's own thread, one batch at a time, never
-/// concurrently on one instance; one instance serves the whole life of the worker.
+/// Threading: `process` is called one batch at a time, never concurrently on one instance,
+/// unless the stage says otherwise (`concurrentBatches`); one instance serves the whole
+/// life of the worker.
 /// Stages keep no per-event state across batches, so any worker of a stage can take any
 /// partition of its input, and a batch processed again after a crash gives the same results.
 public protocol Stage: Sendable {
@@ -38,6 +39,12 @@ public protocol Stage: Sendable {
     var headVersion: String? { get }
     /// The replaceable head of a stage that runs one (`sluice deploy`); nil (the default) for none.
     var headSlot: HeadSlot? { get }
+    /// How many batches the worker may run `process` on at once, each on its own thread,
+    /// while it hands the outputs over in input order all the same. 1 (the default): one
+    /// at a time. More only for a step that is safe to call concurrently and gains from it:
+    /// the embed step's encoder runs two calls on a thread each, with nothing to wait on,
+    /// where one call splits every chunk over both threads (docs/benchmarks/cpu-budget.md).
+    var concurrentBatches: Int { get }
 }
 
 extension Stage {
@@ -45,6 +52,7 @@ extension Stage {
     public var precision: String? { nil }
     public var headVersion: String? { nil }
     public var headSlot: HeadSlot? { nil }
+    public var concurrentBatches: Int { 1 }
 }
 
 /// What a stage needs on each event before its step runs.

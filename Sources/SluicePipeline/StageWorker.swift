@@ -12,17 +12,19 @@ import SluiceWorkflow
 /// 1. poll a micro-batch: up to the stage's batch size, waiting after the first
 ///    record as long as its `BatchPlanner` says (a fixed wait, or one planned
 ///    against the stage's latency goal);
-/// 2. run the step once for the batch (`BatchProcessor`);
-/// 3. hand every outcome (output or dead letter) to the producer, pausing the
-///    partitions while the producer queue is full;
+/// 2. run the step once for the batch (`BatchProcessor`); a stage that allows it
+///    (`Stage.concurrentBatches`) runs a second full batch beside the first, on threads of
+///    their own (`StepLanes`), while this thread hands over and polls;
+/// 3. hand every outcome (output or dead letter) to the producer, batch by batch in
+///    input order, pausing the partitions while the producer queue is full;
 /// 4. commit, for each partition, the offsets whose outputs were all
 ///    acknowledged (at-least-once, `AtLeastOnceWindow`: up to
 ///    `options.batchesInFlight` batches wait for their acknowledgements while the
 ///    next is polled and run), or commit the offsets inside the same transaction
 ///    as the outputs (exactly-once: one batch at a time).
-/// Rebalances happen only inside poll, and a revoke first waits for the batches in
-/// flight and commits what was acknowledged: no commit can move past a record
-/// whose output the broker has not acknowledged.
+/// Rebalances happen only inside poll, and a revoke first hands over the batches whose
+/// steps run, waits for the batches in flight and commits what was acknowledged: no commit
+/// can move past a record whose output the broker has not acknowledged.
 ///
 /// A command runs it as a service: `BlockingService("worker", worker)` runs `run()`
 /// on its own thread and calls `stop()` on graceful shutdown (SIGINT / SIGTERM).
@@ -174,9 +176,15 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
                 producer: producer, consumer: consumer, logger: logger, counters: counters,
                 limit: options.batchesInFlight)
         }
-        let handler = RevokeDrain(delivery: delivery, backPressure: backPressure)
+        // Exactly-once hands over one batch at a time inside a transaction: its step runs alone.
+        let lanes = StepLanes(
+            width: stage.delivery == .exactlyOnce ? 1 : options.concurrentBatches ?? step.concurrentBatches,
+            processor: processor)
+        let handler = RevokeDrain(delivery: delivery, backPressure: backPressure, lanes: lanes, logger: logger) {
+            [unowned self] batch in try handOver(batch, to: delivery, backPressure: backPressure)
+        }
         consumer.setRebalanceHandler { [counters, logger] event, epoch in
-            // Before partitions go, finish and commit the batches in flight (they may hold theirs).
+            // Before partitions go, finish and commit the batches in hand (they may hold theirs).
             if case .assigned = event {} else { handler.run() }
             rebalance.handle(event, epoch: epoch)
             counters.assignment(rebalance.current.map(\.description))
@@ -186,61 +194,69 @@ public final class StageWorker: BlockingRunnable, @unchecked Sendable {
             consumer.close()
             producer.close()
         }
+        // After a failure, no step outlives the session (this runs before the close above).
+        defer { lanes.abandon() }
         try consumer.subscribe(topics: [stage.input])
         logger.info(
             "worker \(options.workerID) joined group \(workflow.group(of: stage)): \(stage.input) -> \(stage.output), \(stage.delivery.rawValue)"
         )
         var planner = BatchPlanner(
             maxSize: stage.batchSize, waitMs: stage.batchWaitMs, latencyGoalMs: stage.batchLatencyMs)
+        var lastHandOver = DispatchTime.now().uptimeNanoseconds
+        var held = HeldRecords()
+        func finish(_ batch: StepLanes.Batch) throws {
+            try handOver(batch, to: delivery, backPressure: backPressure)
+            // The cycle the planner sizes batches by: the step and the hand-over, less what
+            // overlapped the batch before (with batches in flight the acknowledgements overlap
+            // the next batch; waiting for room is counted).
+            let now = DispatchTime.now().uptimeNanoseconds
+            planner.batchDone(
+                count: batch.records.count, newestTimestampMs: batch.records.compactMap(\.timestampMs).max(),
+                costMs: Double(now - max(batch.startedAt, lastHandOver)) / 1e6)
+            lastHandOver = now
+        }
         while !isStopping {
             try delivery.retireFinished(backPressure: backPressure)
-            let records = try pollBatch(consumer, rebalance: rebalance, planner: planner)
-            // A revoke inside that poll drained the window; a failure it met ends the session.
-            try delivery.retireFinished(backPressure: backPressure)
-            guard !records.isEmpty else { continue }
-            let started = DispatchTime.now().uptimeNanoseconds
-            let outcomes = processor.run(records.map(InputRecord.init), consumedAt: EventClock.nowMicros())
-            let stepNanoseconds = Int64(DispatchTime.now().uptimeNanoseconds - started)
-            var messages: [KafkaProducerMessage] = []
-            var deadLetterReasons: [String] = []
-            for (record, outcome) in zip(records, outcomes) {
-                messages.append(message(for: outcome, from: record))
-                if case .deadLetter(_, _, _, let reason) = outcome { deadLetterReasons.append(reason) }
+            try handler.rethrowFailure()
+            while let batch = lanes.takeFinished() { try finish(batch) }
+            if lanes.hasRoom {
+                let records =
+                    lanes.isBusy
+                    ? try pollBeside(consumer, rebalance: rebalance, held: &held)
+                    : try pollBatch(consumer, rebalance: rebalance, planner: planner, held: &held)
+                // A revoke inside that poll handed the steps over and drained the window; a
+                // failure it met ends the session.
+                try delivery.retireFinished(backPressure: backPressure)
+                try handler.rethrowFailure()
+                if !records.isEmpty {
+                    lanes.start(records)
+                    continue
+                }
             }
-            let counters = self.counters
-            try delivery.send(messages, consumed: records, backPressure: backPressure) {
-                counters.batchDone(
-                    records: records.count, deadLetterReasons: deadLetterReasons, stepNanoseconds: stepNanoseconds)
-            }
-            // The cycle the planner sizes batches by: the step and the hand-over (with batches in
-            // flight the acknowledgements overlap the next batch; waiting for room is counted).
-            planner.batchDone(
-                count: records.count, newestTimestampMs: records.compactMap(\.timestampMs).max(),
-                costMs: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+            if let batch = lanes.takeOldest() { try finish(batch) }
         }
+        while let batch = lanes.takeOldest() { try finish(batch) }
         try delivery.drain(backPressure: backPressure)
         logger.info("worker \(options.workerID) stopping: last batch committed, leaving the group")
     }
 
-    /// Up to `batchSize` records, waiting after the first one as long as `planner` says
-    /// (at most `batchWaitMs`).
-    private func pollBatch(_ consumer: KafkaConsumer, rebalance: RebalanceTracker, planner: BatchPlanner) throws
-        -> [KafkaRecord]
+    /// Hands a batch whose step is done to the delivery: its outputs and dead letters, in
+    /// input order; the counters count it once the delivery has committed it.
+    private func handOver(_ batch: StepLanes.Batch, to delivery: any BatchDelivery, backPressure: BackPressure)
+        throws
     {
-        var records = try consumer.poll(maxRecords: stage.batchSize, timeoutMs: options.idlePollMs)
-        let firstAt = DispatchTime.now().uptimeNanoseconds
-        let oldest = records.compactMap(\.timestampMs).min()
-        while !records.isEmpty && records.count < stage.batchSize {
-            let waited = Double(DispatchTime.now().uptimeNanoseconds - firstAt) / 1e6
-            let age = oldest.map { Double(EventClock.nowMicros() / 1000 - $0) }
-            let wait = planner.remainingWaitMs(count: records.count, waitedMs: waited, oldestAgeMs: age)
-            // No wait left: still take what the consumer has fetched already, which costs nothing.
-            let more = try consumer.poll(
-                maxRecords: stage.batchSize - records.count, timeoutMs: Int(wait.rounded(.up)))
-            records += more
-            if wait <= 0 || (more.isEmpty && wait < 1) { break }
+        var messages: [KafkaProducerMessage] = []
+        var deadLetterReasons: [String] = []
+        for (record, outcome) in zip(batch.records, batch.outcomes) {
+            messages.append(message(for: outcome, from: record))
+            if case .deadLetter(_, _, _, let reason) = outcome { deadLetterReasons.append(reason) }
         }
-        return rebalance.keepCurrent(records)
+        let counters = self.counters
+        let count = batch.records.count
+        let stepNanoseconds = batch.stepNanoseconds
+        try delivery.send(messages, consumed: batch.records, backPressure: backPressure) {
+            counters.batchDone(records: count, deadLetterReasons: deadLetterReasons, stepNanoseconds: stepNanoseconds)
+        }
     }
 
     private func message(for outcome: Outcome, from record: KafkaRecord) -> KafkaProducerMessage {
@@ -314,9 +330,42 @@ extension Outcome {
 private final class RevokeDrain: @unchecked Sendable {
     let delivery: any BatchDelivery
     let backPressure: BackPressure
-    init(delivery: any BatchDelivery, backPressure: BackPressure) {
+    let lanes: StepLanes
+    let handOver: (StepLanes.Batch) throws -> Void
+    let logger: Logger
+    /// A hand-over that failed in here, for the worker's loop to throw (the handler cannot).
+    private var failure: (any Error)?
+
+    init(
+        delivery: any BatchDelivery, backPressure: BackPressure, lanes: StepLanes, logger: Logger,
+        handOver: @escaping (StepLanes.Batch) throws -> Void
+    ) {
+        self.logger = logger
         self.delivery = delivery
         self.backPressure = backPressure
+        self.lanes = lanes
+        self.handOver = handOver
     }
-    func run() { delivery.drainBeforeRevoke(backPressure: backPressure) }
+
+    /// Steps still running hold records of the partitions about to go: they are handed over
+    /// first, then every batch in flight is committed.
+    func run() {
+        do {
+            if let failure { throw failure }
+            var handed = 0
+            while let batch = lanes.takeOldest() {
+                try handOver(batch)
+                handed += 1
+            }
+            if handed > 0 { logger.info("before the revoke: handed over \(handed) batch(es) whose steps were running") }
+        } catch {
+            failure = error
+            lanes.abandon()
+        }
+        delivery.drainBeforeRevoke(backPressure: backPressure)
+    }
+
+    func rethrowFailure() throws {
+        if let failure { throw failure }
+    }
 }

@@ -25,12 +25,18 @@ public struct WorkerOptions: Sendable {
     /// At-least-once stages: batches whose outputs may wait for acknowledgements while the
     /// next one is polled and run (1: strictly one batch at a time). Exactly-once: always 1.
     public var batchesInFlight: Int
+    /// Batches whose step may run at once; nil: what the stage says (`Stage.concurrentBatches`).
+    /// Exactly-once: always 1. The environment's `SLUICE_CONCURRENT_BATCHES` sets it, for
+    /// comparing runs (docs/benchmarks/cpu-budget.md).
+    public var concurrentBatches: Int?
 
     public init(
         brokers: String, properties: [String: String] = [:], workerID: String = WorkerOptions.defaultWorkerID(),
         instance: String? = nil, transactionTimeoutMs: Int = 15_000, idlePollMs: Int = 100,
-        registry: RegistrySettings? = nil, controlTopic: String? = nil, batchesInFlight: Int = 2
+        registry: RegistrySettings? = nil, controlTopic: String? = nil, batchesInFlight: Int = 2,
+        concurrentBatches: Int? = WorkerOptions.concurrentBatchesFromEnvironment()
     ) {
+        self.concurrentBatches = concurrentBatches
         self.batchesInFlight = batchesInFlight
         self.registry = registry
         self.controlTopic = controlTopic
@@ -40,6 +46,13 @@ public struct WorkerOptions: Sendable {
         self.instance = instance
         self.transactionTimeoutMs = transactionTimeoutMs
         self.idlePollMs = idlePollMs
+    }
+
+    /// `SLUICE_CONCURRENT_BATCHES` as a positive number; nil when unset or not one.
+    public static func concurrentBatchesFromEnvironment() -> Int? {
+        ProcessInfo.processInfo.environment["SLUICE_CONCURRENT_BATCHES"].flatMap { Int($0) }.flatMap {
+            $0 > 0 ? $0 : nil
+        }
     }
 
     public static func defaultWorkerID() -> String {
