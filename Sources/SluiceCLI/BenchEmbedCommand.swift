@@ -94,6 +94,9 @@ struct BenchEmbed: ParsableCommand {
         return Array(pool.prefix(texts))
     }
 
+    /// The batch sizes measured with concurrent callers: batch 1 always, and each larger one asked for.
+    static func callerBatches(_ batches: [Int]) -> [Int] { [1] + batches.filter { $0 > 1 } }
+
     /// One precision in this process: rates per batch size, with concurrent callers, and peak memory.
     func measure(_ precision: Precision, texts: [String]) throws -> JSONValue {
         var options = EncoderOptions.fromEnvironment()
@@ -121,32 +124,21 @@ struct BenchEmbed: ParsableCommand {
             }
             rates["batch_\(batch)"] = Self.figure(runRates, perCPUSecond: cpuRates)
         }
-        if callers > 1 {
-            // Many batch-1 requests at once (a server, several partitions): callers take every n-th text.
+        // Concurrent callers: batch 1 as many requests at once (a server, several partitions),
+        // larger batches as a worker running two steps at once. Caller c takes every n-th slice.
+        for batch in (callers > 1 ? Self.callerBatches(batches) : []) {
             var runRates: [Double] = []
             for _ in 0..<runs {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let n = callers
                 DispatchQueue.concurrentPerform(iterations: n) { c in
-                    for i in stride(from: c, to: texts.count, by: n) { _ = try? encoder.embed([texts[i]]) }
+                    for i in stride(from: c * batch, to: texts.count, by: n * batch) {
+                        _ = try? encoder.embed(Array(texts[i..<min(i + batch, texts.count)]))
+                    }
                 }
                 runRates.append(Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }
-            rates["batch_1_callers_\(callers)"] = Self.figure(runRates)
-            for batch in batches where batch > 1 {
-                var runRates: [Double] = []
-                for _ in 0..<runs {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    let n = callers
-                    DispatchQueue.concurrentPerform(iterations: n) { c in
-                        for i in stride(from: c * batch, to: texts.count, by: n * batch) {
-                            _ = try? encoder.embed(Array(texts[i..<min(i + batch, texts.count)]))
-                        }
-                    }
-                    runRates.append(Double(texts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
-                }
-                rates["batch_\(batch)_callers_\(callers)"] = Self.figure(runRates)
-            }
+            rates["batch_\(batch)_callers_\(callers)"] = Self.figure(runRates)
         }
         return .object([
             "requested": .string(precision.rawValue),
@@ -266,9 +258,7 @@ struct BenchEmbed: ParsableCommand {
         let precisions = report["precisions"]?.arrayValue ?? []
         let keys =
             batches.map { "batch_\($0)" }
-            + (callers > 1
-                ? ["batch_1_callers_\(callers)"] + batches.filter { $0 > 1 }.map { "batch_\($0)_callers_\(callers)" }
-                : [])
+            + (callers > 1 ? Self.callerBatches(batches).map { "batch_\($0)_callers_\(callers)" } : [])
         let fp32 = precisions.first { $0["precision"]?.stringValue == "fp32" }
         let mflop = report["mflop_per_text"]?.doubleValue ?? 0
         for p in precisions {

@@ -55,9 +55,14 @@ struct HeldRecords {
 
     mutating func add(_ more: [KafkaRecord]) {
         guard !more.isEmpty else { return }
-        if records.isEmpty { firstAt = DispatchTime.now().uptimeNanoseconds }
+        if records.isEmpty {
+            firstAt = DispatchTime.now().uptimeNanoseconds
+            oldestTimestampMs = nil
+        }
         records += more
-        oldestTimestampMs = records.compactMap(\.timestampMs).min()
+        if let oldest = more.compactMap(\.timestampMs).min() {
+            oldestTimestampMs = min(oldest, oldestTimestampMs ?? oldest)
+        }
     }
 
     /// The held records still fetched under the current assignment; none are held after.
