@@ -18,6 +18,7 @@ struct LatencyHistogram: WindowValue {
     /// negative here is a bug upstream and is recorded as 0 rather than trapping.
     mutating func record(_ micros: Int64) {
         let value = Swift.max(0, micros)
+        if UInt64(value) > histogram.highestTrackableValue { widen(toCover: UInt64(value)) }
         _ = histogram.record(UInt64(value))
         sum += value
         maxValue = Swift.max(maxValue, value)
@@ -25,9 +26,27 @@ struct LatencyHistogram: WindowValue {
 
     mutating func add(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }
+        if other.histogram.maxRecorded > histogram.highestTrackableValue { widen(toCover: other.histogram.maxRecorded) }
         histogram.add(other.histogram)
         sum += other.sum
         maxValue = Swift.max(maxValue, other.maxValue)
+    }
+
+    /// Grows the range before a value past it arrives, so that the histogram's own
+    /// auto-resize never runs: it appends the new zero counts through generic code that
+    /// is not specialised for `UInt32` (it is not inlinable), about a microsecond a
+    /// count, and every per-second bucket starts small and grows. In `sluice up` at
+    /// saturation (latencies of seconds) that was a third of the process's CPU. A new
+    /// histogram of the wider range with the old counts added (`add` is inlinable, so a
+    /// specialised loop) costs a few microseconds. Twice the value: a later, slightly
+    /// larger value in the same bucket does not grow it again.
+    private mutating func widen(toCover value: UInt64) {
+        let highest = value > UInt64.max / 4 ? UInt64.max / 2 : Swift.max(4, value * 2)
+        var wider = Histogram<UInt32>(
+            lowestDiscernibleValue: 1, highestTrackableValue: highest, numberOfSignificantValueDigits: .three)
+        wider.autoResize = true
+        wider.add(histogram)
+        histogram = wider
     }
 
     func summary() -> DistributionSummary {
