@@ -61,7 +61,7 @@ final class MetricsAggregatorTests: XCTestCase {
         XCTAssertEqual(big.mean, 1_617_283.5, "mean is exact")
     }
 
-    /// Per-event times from 1 µs to about 17 minutes, in a scrambled order, spread over
+    /// Per-event times from 1 µs to about 9 minutes (2^29 µs), in a scrambled order, spread over
     /// five one-second buckets: every bucket's histogram grows past several powers of two
     /// (its range widens as larger values come, and again when windows merge buckets of
     /// different ranges). Each window's percentiles stay within a thousandth of the exact
