@@ -6,7 +6,9 @@ import Histogram
 struct LatencyHistogram: WindowValue {
     // UInt32 counts halve the memory of the per-second rings; 4 billion events per
     // second-bucket is out of reach.
-    private(set) var histogram = Histogram<UInt32>(numberOfSignificantValueDigits: .three)
+    // Its first bucket holds every value below 2,048 at unit resolution (the smallest
+    // histogram of 3 digits has it anyway), so only larger values widen it.
+    private(set) var histogram = Self.histogram(upTo: 2_047)
     private(set) var sum: Int64 = 0
     private(set) var maxValue: Int64 = 0
 
@@ -41,12 +43,16 @@ struct LatencyHistogram: WindowValue {
     /// specialised loop) costs a few microseconds. Twice the value: a later, slightly
     /// larger value in the same bucket does not grow it again.
     private mutating func widen(toCover value: UInt64) {
-        let highest = value > UInt64.max / 4 ? UInt64.max / 2 : Swift.max(4, value * 2)
-        var wider = Histogram<UInt32>(
-            lowestDiscernibleValue: 1, highestTrackableValue: highest, numberOfSignificantValueDigits: .three)
-        wider.autoResize = true
+        var wider = Self.histogram(upTo: value > UInt64.max / 4 ? UInt64.max / 2 : Swift.max(2_047, value * 2))
         wider.add(histogram)
         histogram = wider
+    }
+
+    private static func histogram(upTo highest: UInt64) -> Histogram<UInt32> {
+        var histogram = Histogram<UInt32>(
+            lowestDiscernibleValue: 1, highestTrackableValue: highest, numberOfSignificantValueDigits: .three)
+        histogram.autoResize = true
+        return histogram
     }
 
     func summary() -> DistributionSummary {
